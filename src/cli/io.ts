@@ -1,0 +1,14 @@
+/** The CLI's window on the world, so commands can be run and checked in-process by tests. */
+export interface CliIO {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+}
+
+export function processIO(): CliIO {
+  return {
+    out: (l) => process.stdout.write(l + '\n'),
+    err: (l) => process.stderr.write(l + '\n'),
+    env: process.env,
+  };
+}

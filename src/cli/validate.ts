@@ -1,0 +1,49 @@
+import { loadDesiredState } from '../compose/load.js';
+import type { CliIO } from './io.js';
+import { countLine, renderDiagnostic } from './render-diagnostics.js';
+
+export interface ValidateOptions {
+  repo: string;
+  json?: boolean;
+}
+
+/** `berth validate`: 0 valid, 1 invalid. Every problem of every stack at once. */
+export function runValidate(opts: ValidateOptions, io: CliIO): number {
+  const { state, diagnostics } = loadDesiredState(opts.repo, { env: io.env });
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (opts.json) {
+    io.out(
+      JSON.stringify(
+        {
+          valid: state !== null,
+          errors,
+          warnings: diagnostics.filter((d) => d.severity === 'warning'),
+          stacks: (state?.stacks ?? []).map((s) => ({
+            name: s.name,
+            file: s.file,
+            services: s.services.map((x) => ({ name: x.name, container: x.containerName, image: x.image, tier: x.berth.tier, configHash: x.configHash })),
+            networks: s.networks.map((n) => ({ key: n.key, name: n.name, external: n.external })),
+            volumes: s.volumes.map((v) => ({ key: v.key, name: v.name, external: v.external })),
+          })),
+        },
+        null,
+        2,
+      ),
+    );
+    return state ? 0 : 1;
+  }
+  for (const d of diagnostics) (d.severity === 'error' ? io.err : io.out)(renderDiagnostic(d));
+  if (state) {
+    const services = state.stacks.reduce((n, s) => n + s.services.length, 0);
+    io.out(
+      `valid: ${state.stacks.length} ${plural(state.stacks.length, 'stack')}, ${services} ${plural(services, 'service')} (${countLine(diagnostics)})`,
+    );
+    return 0;
+  }
+  io.err(`invalid: ${countLine(diagnostics)}`);
+  return errors.length > 0 ? 1 : 0;
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
+}

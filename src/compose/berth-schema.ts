@@ -1,0 +1,96 @@
+/**
+ * berth's own JSON schemas: the `x-berth` service extension and `berth.yaml`.
+ * Kept as data so `validate` reports their violations the same way as the
+ * Compose Specification's.
+ */
+
+const seconds = { type: 'integer', minimum: 0 } as const;
+const stringList = { type: 'array', items: { type: 'string' } } as const;
+
+export const X_BERTH_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    tier: { enum: ['database', 'app'] },
+    rollout: { enum: ['recreate', 'start-first'] },
+    minReadySeconds: seconds,
+    selfHeal: { type: 'boolean' },
+    backup: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['command'],
+      properties: {
+        command: { oneOf: [{ type: 'string', minLength: 1 }, { ...stringList, minItems: 1 }] },
+        timeoutSeconds: { type: 'integer', minimum: 1 },
+      },
+    },
+    lint: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { ignore: stringList },
+    },
+  },
+} as const;
+
+const notifier = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'url'],
+  properties: {
+    type: { enum: ['slack', 'discord', 'teams', 'webhook'] },
+    url: { type: 'string' },
+    name: { type: 'string' },
+    secret: { type: 'string' },
+  },
+} as const;
+
+export const BERTH_YAML_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { selfHeal: { type: 'boolean' }, prune: { type: 'boolean' } },
+    },
+    rollout: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        bakeSeconds: seconds,
+        healthTimeoutSeconds: { type: 'integer', minimum: 1 },
+        drainSeconds: seconds,
+      },
+    },
+    images: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { prune: { type: 'boolean' }, keepRevisions: { type: 'integer', minimum: 1 } },
+    },
+    prune: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { volumes: { type: 'boolean' } },
+    },
+    stacks: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { selfHeal: { type: 'boolean' }, prune: { type: 'boolean' } },
+      },
+    },
+    traefik: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['api'],
+      properties: { api: { type: 'string', minLength: 1 }, circuitBreaker: { type: 'string' } },
+    },
+    notify: { type: 'array', items: notifier },
+    lint: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { errors: stringList },
+    },
+  },
+} as const;

@@ -1,0 +1,552 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import type {
+  DependsCondition,
+  DependsOn,
+  DesiredStack,
+  HealthcheckSpec,
+  IpamSpec,
+  MountSpec,
+  NetworkSpec,
+  PortSpec,
+  ResourcesSpec,
+  ServiceNetwork,
+  ServiceSpec,
+  Ulimit,
+  VolumeSpec,
+} from '../model/desired.js';
+import type { Diagnostic } from '../model/errors.js';
+import { parseDotenv } from './dotenv.js';
+import { configHash } from './hash.js';
+import type { Lookup } from './interpolate.js';
+import { compareMounts, parseMountLong, parseMountShort, parseTmpfs, type MountContext } from './mounts.js';
+import { comparePorts, parseExpose, parsePortLong, parsePortShort } from './ports.js';
+import { shellSplit } from './shell-split.js';
+import { inferTier } from './tier.js';
+import { parseBytes, parseDurationNs, parseNanoCpus } from './units.js';
+import { decodeUtf8, type PathSeg, type YamlSource } from './yaml-source.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+
+export interface StackInput {
+  stack: string;
+  /** Absolute directory of the stack (relative paths resolve here). */
+  stackDir: string;
+  /** Absolute repository root (for file names in diagnostics). */
+  root: string;
+  source: YamlSource;
+  /** Interpolation lookup: process env first, then the stack's `.env`. */
+  lookup: Lookup;
+  /** Paths (within `services`) whose subtree has schema errors: those services are not normalized. */
+  invalidServices: Set<string>;
+  invalidTopLevel: Set<'networks' | 'volumes'>;
+}
+
+/**
+ * Turn one validated Compose file into the canonical stack model. Semantic
+ * errors (undefined volume, bad port string, missing env_file) become located
+ * diagnostics; the stack is still returned so other checks can run.
+ */
+export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredStack {
+  const { stack, source } = input;
+  const root = (isObj(source.value) ? source.value : {}) as Obj;
+  const networks = input.invalidTopLevel.has('networks') ? [] : normalizeNetworks(stack, root.networks);
+  const volumes = input.invalidTopLevel.has('volumes') ? [] : normalizeVolumes(stack, root.volumes);
+  const services: ServiceSpec[] = [];
+  const servicesObj = isObj(root.services) ? root.services : {};
+
+  // The implicit `default` network exists only when a service uses it.
+  const usesDefault = Object.values(servicesObj).some(
+    (s) => isObj(s) && s.network_mode === undefined && (s.networks === undefined || (Array.isArray(s.networks) && s.networks.length === 0)),
+  );
+  if (usesDefault && !networks.some((n) => n.key === 'default')) {
+    networks.push(defaultNetwork(stack));
+  }
+
+  const drafts: Omit<ServiceSpec, 'configHash'>[] = [];
+  for (const [name, def] of Object.entries(servicesObj)) {
+    if (!isObj(def) || input.invalidServices.has(name)) continue;
+    drafts.push(normalizeService(input, name, def, networks, volumes, out));
+  }
+  // Tier inference needs the whole stack (who depends on whom), so it runs after.
+  for (const d of drafts) {
+    const x = isObj((servicesObj[d.name] as Obj)['x-berth']) ? ((servicesObj[d.name] as Obj)['x-berth'] as Obj) : {};
+    const explicit = x.tier as 'database' | 'app' | undefined;
+    const tier = explicit ?? inferTier(d, drafts);
+    d.berth.tier = tier;
+    d.berth.tierInferred = explicit === undefined;
+    if (x.rollout === undefined) d.berth.rollout = tier === 'database' ? 'recreate' : 'start-first';
+    if (d.berth.backup && d.berth.rollout !== 'recreate') {
+      out.push(source.diag('x-berth', ['services', d.name, 'x-berth', 'backup'], 'a backup command runs only with `rollout: recreate` (the old container must stop before the new one starts)', { key: true }));
+    }
+    services.push({ ...d, configHash: configHash(d) });
+  }
+  networks.sort((a, b) => cmp(a.key, b.key));
+  volumes.sort((a, b) => cmp(a.key, b.key));
+  services.sort((a, b) => cmp(a.name, b.name));
+  return { name: stack, file: source.file, networks, volumes, services };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(v)) {
+    for (const item of v) {
+      const s = str(item);
+      const eq = s.indexOf('=');
+      if (eq < 0) out[s] = '';
+      else out[s.slice(0, eq)] = s.slice(eq + 1);
+    }
+  } else if (isObj(v)) {
+    for (const [k, val] of Object.entries(v)) out[k] = str(val);
+  }
+  return sortKeys(out);
+}
+
+function sortKeys<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!;
+  return out;
+}
+
+function externalName(key: string, def: Obj, stack: string): { external: boolean; name: string } {
+  const ext = def.external;
+  if (ext === true || ext === 'true') return { external: true, name: def.name !== undefined ? str(def.name) : key };
+  // The legacy form `external: {name: x}`.
+  if (isObj(ext)) return { external: true, name: ext.name !== undefined ? str(ext.name) : def.name !== undefined ? str(def.name) : key };
+  return { external: false, name: def.name !== undefined ? str(def.name) : `${stack}_${key}` };
+}
+
+function defaultNetwork(stack: string): NetworkSpec {
+  return {
+    stack,
+    key: 'default',
+    name: `${stack}_default`,
+    external: false,
+    driver: 'bridge',
+    internal: false,
+    attachable: false,
+    enableIpv6: false,
+    ipam: null,
+    driverOpts: {},
+    labels: {},
+  };
+}
+
+function normalizeNetworks(stack: string, v: unknown): NetworkSpec[] {
+  if (!isObj(v)) return [];
+  return Object.entries(v).map(([key, raw]) => {
+    const def = isObj(raw) ? raw : {};
+    const { external, name } = externalName(key, def, stack);
+    return {
+      stack,
+      key,
+      name,
+      external,
+      driver: def.driver !== undefined ? str(def.driver) : 'bridge',
+      internal: def.internal === true,
+      attachable: def.attachable === true,
+      enableIpv6: def.enable_ipv6 === true,
+      ipam: normalizeIpam(def.ipam),
+      driverOpts: stringMap(def.driver_opts),
+      labels: stringMap(def.labels),
+    };
+  });
+}
+
+function normalizeIpam(v: unknown): IpamSpec | null {
+  if (!isObj(v)) return null;
+  const config = Array.isArray(v.config)
+    ? v.config.filter(isObj).map((c) => {
+        const o: IpamSpec['config'][number] = {};
+        if (c.subnet !== undefined) o.subnet = str(c.subnet);
+        if (c.ip_range !== undefined) o.ipRange = str(c.ip_range);
+        if (c.gateway !== undefined) o.gateway = str(c.gateway);
+        if (isObj(c.aux_addresses)) o.auxAddresses = stringMap(c.aux_addresses);
+        return o;
+      })
+    : [];
+  return { driver: v.driver !== undefined ? str(v.driver) : 'default', config, options: stringMap(v.options) };
+}
+
+function normalizeVolumes(stack: string, v: unknown): VolumeSpec[] {
+  if (!isObj(v)) return [];
+  return Object.entries(v).map(([key, raw]) => {
+    const def = isObj(raw) ? raw : {};
+    const { external, name } = externalName(key, def, stack);
+    return {
+      stack,
+      key,
+      name,
+      external,
+      driver: def.driver !== undefined ? str(def.driver) : 'local',
+      driverOpts: stringMap(def.driver_opts),
+      labels: stringMap(def.labels),
+    };
+  });
+}
+
+function normalizeService(
+  input: StackInput,
+  name: string,
+  def: Obj,
+  networks: NetworkSpec[],
+  volumes: VolumeSpec[],
+  out: Diagnostic[],
+): Omit<ServiceSpec, 'configHash'> {
+  const { stack, source } = input;
+  const at = (...p: PathSeg[]) => ['services', name, ...p];
+  const err = (path: PathSeg[], code: string, message: string, key = false) => out.push(source.diag(code, path, message, { key }));
+
+  if (def.image === undefined || str(def.image).trim() === '') {
+    err(['services', name], 'image-required', `service "${name}" has no \`image\`: berth deploys images and never builds them`, true);
+  }
+
+  const mountCtx: MountContext = {
+    stackDir: input.stackDir,
+    volumeName: (key) => volumes.find((v) => v.key === key)?.name,
+  };
+  const mounts: MountSpec[] = [];
+  if (Array.isArray(def.volumes)) {
+    def.volumes.forEach((m, i) => {
+      const r = typeof m === 'string' ? parseMountShort(m, mountCtx) : isObj(m) ? parseMountLong(m as never, mountCtx) : { error: 'invalid mount' };
+      if ('error' in r) err(at('volumes', i), 'mount', r.error);
+      else mounts.push(r.mount);
+    });
+  }
+  const tmpfsList = def.tmpfs === undefined ? [] : Array.isArray(def.tmpfs) ? def.tmpfs : [def.tmpfs];
+  tmpfsList.forEach((t, i) => {
+    const r = parseTmpfs(str(t));
+    const p = Array.isArray(def.tmpfs) ? at('tmpfs', i) : at('tmpfs');
+    if ('error' in r) err(p, 'mount', r.error);
+    else mounts.push(r.mount);
+  });
+  const targets = new Set<string>();
+  for (const m of mounts) {
+    if (targets.has(m.target)) err(at('volumes'), 'mount', `two mounts share the target "${m.target}"`, true);
+    targets.add(m.target);
+  }
+  mounts.sort(compareMounts);
+
+  const ports: PortSpec[] = [];
+  if (Array.isArray(def.ports)) {
+    def.ports.forEach((p, i) => {
+      const r = isObj(p) ? parsePortLong(p as never) : parsePortShort(p as string | number);
+      if ('error' in r) err(at('ports', i), 'port', `invalid port: ${r.error}`);
+      else ports.push(...r.ports);
+    });
+  }
+  ports.sort(comparePorts);
+
+  const expose: string[] = [];
+  if (Array.isArray(def.expose)) {
+    def.expose.forEach((e, i) => {
+      const r = parseExpose(e as string | number);
+      if (!r) err(at('expose', i), 'port', 'invalid expose entry: expected PORT[-PORT][/PROTOCOL]');
+      else expose.push(...r);
+    });
+  }
+
+  const networkMode = def.network_mode !== undefined ? str(def.network_mode) : null;
+  const svcNetworks = normalizeServiceNetworks(input, name, def, networks, networkMode, out);
+
+  return {
+    stack,
+    name,
+    containerName: def.container_name !== undefined ? str(def.container_name) : `${stack}-${name}-1`,
+    image: str(def.image),
+    pullPolicy: normalizePullPolicy(def.pull_policy),
+    command: commandList(def.command, at('command'), err),
+    entrypoint: commandList(def.entrypoint, at('entrypoint'), err),
+    environment: normalizeEnvironment(input, name, def, out),
+    ports,
+    expose: [...new Set(expose)].sort(),
+    mounts,
+    networkMode,
+    networks: svcNetworks,
+    dependsOn: normalizeDependsOn(def.depends_on),
+    healthcheck: normalizeHealthcheck(def.healthcheck, at('healthcheck'), err),
+    restart: def.restart !== undefined ? str(def.restart) : 'no',
+    labels: stringMap(def.labels),
+    user: optStr(def.user),
+    workingDir: optStr(def.working_dir),
+    hostname: optStr(def.hostname),
+    domainname: optStr(def.domainname),
+    extraHosts: normalizeExtraHosts(def.extra_hosts),
+    dns: strList(def.dns),
+    dnsSearch: strList(def.dns_search),
+    readOnly: def.read_only === true,
+    privileged: def.privileged === true,
+    init: def.init === undefined ? null : def.init === true,
+    tty: def.tty === true,
+    stdinOpen: def.stdin_open === true,
+    capAdd: sortedSet(def.cap_add, (c) => c.toUpperCase().replace(/^CAP_/, '')),
+    capDrop: sortedSet(def.cap_drop, (c) => c.toUpperCase().replace(/^CAP_/, '')),
+    securityOpt: sortedSet(def.security_opt, (s) => s.trim()),
+    sysctls: stringMap(def.sysctls),
+    groupAdd: sortedSet(def.group_add, (g) => g),
+    devices: strList(def.devices),
+    stopSignal: optStr(def.stop_signal),
+    stopGracePeriodSeconds: stopGrace(def.stop_grace_period, at('stop_grace_period'), err),
+    logging: isObj(def.logging)
+      ? { driver: def.logging.driver !== undefined ? str(def.logging.driver) : 'json-file', options: stringMap(def.logging.options) }
+      : null,
+    ulimits: normalizeUlimits(def.ulimits),
+    shmSizeBytes: sizeOrNull(def.shm_size, at('shm_size'), err),
+    resources: normalizeResources(def, at, err),
+    berth: berthOptions(def['x-berth']),
+    // configHash is added by the caller once the tier is known.
+  } as Omit<ServiceSpec, 'configHash'>;
+}
+
+type Err = (path: PathSeg[], code: string, message: string, key?: boolean) => void;
+
+function optStr(v: unknown): string | null {
+  return v === undefined || v === null ? null : str(v);
+}
+
+function strList(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).map(str);
+}
+
+function sortedSet(v: unknown, norm: (s: string) => string): string[] {
+  return [...new Set(strList(v).map(norm))].sort();
+}
+
+function normalizePullPolicy(v: unknown): ServiceSpec['pullPolicy'] {
+  const s = str(v);
+  if (s === 'always') return 'always';
+  if (s === 'never') return 'never';
+  return 'missing';
+}
+
+function commandList(v: unknown, path: PathSeg[], err: Err): string[] | null {
+  if (v === undefined || v === null) return null;
+  if (Array.isArray(v)) return v.map(str);
+  const words = shellSplit(str(v));
+  if (words === null) {
+    err(path, 'command', 'unterminated quote in command string');
+    return null;
+  }
+  return words;
+}
+
+function normalizeEnvironment(input: StackInput, name: string, def: Obj, out: Diagnostic[]): Record<string, string | null> {
+  const env: Record<string, string | null> = {};
+  // env_file first, then `environment` overrides: the Compose precedence.
+  const files = def.env_file === undefined ? [] : Array.isArray(def.env_file) ? def.env_file : [def.env_file];
+  files.forEach((f, i) => {
+    const path = isObj(f) ? str(f.path) : str(f);
+    const required = isObj(f) ? f.required !== false : true;
+    const loc: PathSeg[] = Array.isArray(def.env_file) ? ['services', name, 'env_file', i] : ['services', name, 'env_file'];
+    const abs = resolve(input.stackDir, path);
+    const rel = relative(input.root, abs).split('\\').join('/');
+    if (!existsSync(abs)) {
+      if (required) out.push(input.source.diag('env-file', loc, `env_file "${path}" not found (${rel})`));
+      return;
+    }
+    const decoded = decodeUtf8(rel, readFileSync(abs));
+    if ('error' in decoded) {
+      out.push(decoded.error);
+      return;
+    }
+    const parsed = parseDotenv(decoded.text, input.lookup);
+    for (const e of parsed.errors) {
+      out.push({ severity: 'error', code: 'env-file', file: rel, line: e.line, col: e.col, path: '', message: e.message });
+    }
+    for (const e of parsed.entries) env[e.key] = e.value;
+  });
+  const raw = def.environment;
+  if (Array.isArray(raw)) {
+    for (const item of raw) {
+      const s = str(item);
+      const eq = s.indexOf('=');
+      if (eq < 0) env[s] = input.lookup(s) ?? null;
+      else env[s.slice(0, eq)] = s.slice(eq + 1);
+    }
+  } else if (isObj(raw)) {
+    for (const [k, v] of Object.entries(raw)) env[k] = v === null || v === undefined ? (input.lookup(k) ?? null) : str(v);
+  }
+  // A key with no value and nothing in the environment is not passed at all, as in Compose.
+  for (const k of Object.keys(env)) if (env[k] === null) delete env[k];
+  return sortKeys(env);
+}
+
+function normalizeServiceNetworks(
+  input: StackInput,
+  name: string,
+  def: Obj,
+  networks: NetworkSpec[],
+  networkMode: string | null,
+  out: Diagnostic[],
+): ServiceNetwork[] {
+  if (networkMode !== null) {
+    if (def.networks !== undefined) {
+      out.push(input.source.diag('networks', ['services', name, 'network_mode'], '`network_mode` and `networks` cannot be used together', { key: true }));
+    }
+    return [];
+  }
+  const entries: [string, Obj, PathSeg[]][] = [];
+  if (def.networks === undefined || (Array.isArray(def.networks) && def.networks.length === 0)) {
+    entries.push(['default', {}, ['services', name]]);
+  } else if (Array.isArray(def.networks)) {
+    def.networks.forEach((n, i) => entries.push([str(n), {}, ['services', name, 'networks', i]]));
+  } else if (isObj(def.networks)) {
+    for (const [k, v] of Object.entries(def.networks)) entries.push([k, isObj(v) ? v : {}, ['services', name, 'networks', k]]);
+  }
+  const result: ServiceNetwork[] = [];
+  for (const [key, opts, loc] of entries) {
+    const net = networks.find((n) => n.key === key);
+    if (!net) {
+      out.push(input.source.diag('undefined-network', loc, `service "${name}" refers to undefined network "${key}": declare it under the top-level \`networks:\``, { key: !Array.isArray(def.networks) }));
+      continue;
+    }
+    result.push({
+      key,
+      name: net.name,
+      aliases: [...new Set(strList(opts.aliases))].sort(),
+      ipv4Address: optStr(opts.ipv4_address),
+      ipv6Address: optStr(opts.ipv6_address),
+      priority: typeof opts.priority === 'number' ? opts.priority : 0,
+    });
+  }
+  return result.sort((a, b) => cmp(a.name, b.name));
+}
+
+function normalizeDependsOn(v: unknown): DependsOn[] {
+  const out: DependsOn[] = [];
+  if (Array.isArray(v)) {
+    for (const s of v) out.push({ service: str(s), condition: 'service_started', required: true, restart: false });
+  } else if (isObj(v)) {
+    for (const [svc, o] of Object.entries(v)) {
+      const opts = isObj(o) ? o : {};
+      out.push({
+        service: svc,
+        condition: (opts.condition as DependsCondition | undefined) ?? 'service_started',
+        required: opts.required !== false,
+        restart: opts.restart === true,
+      });
+    }
+  }
+  return out.sort((a, b) => cmp(a.service, b.service));
+}
+
+function durationOrNull(v: unknown, path: PathSeg[], err: Err): number | null {
+  if (v === undefined || v === null) return null;
+  const ns = parseDurationNs(v as string | number);
+  if (ns === null) err(path, 'duration', 'invalid duration: expected e.g. 30s, 1m30s, 500ms');
+  return ns;
+}
+
+function normalizeHealthcheck(v: unknown, path: PathSeg[], err: Err): HealthcheckSpec | null {
+  if (!isObj(v)) return null;
+  if (v.disable === true) return { disable: true };
+  let test: string[] | null = null;
+  if (typeof v.test === 'string') test = ['CMD-SHELL', v.test];
+  else if (Array.isArray(v.test)) test = v.test.map(str);
+  if (test && test[0] === 'NONE') return { disable: true };
+  if (test && !['CMD', 'CMD-SHELL'].includes(test[0]!)) {
+    err([...path, 'test'], 'healthcheck', 'a healthcheck test list must start with "CMD", "CMD-SHELL" or "NONE"');
+  }
+  return {
+    disable: false,
+    test,
+    intervalNs: durationOrNull(v.interval, [...path, 'interval'], err),
+    timeoutNs: durationOrNull(v.timeout, [...path, 'timeout'], err),
+    startPeriodNs: durationOrNull(v.start_period, [...path, 'start_period'], err),
+    startIntervalNs: durationOrNull(v.start_interval, [...path, 'start_interval'], err),
+    retries: v.retries === undefined ? null : Number(v.retries),
+  };
+}
+
+function normalizeExtraHosts(v: unknown): string[] {
+  let entries: string[] = [];
+  if (Array.isArray(v)) entries = v.map(str);
+  else if (isObj(v)) {
+    for (const [host, ip] of Object.entries(v)) {
+      for (const one of Array.isArray(ip) ? ip : [ip]) entries.push(`${host}=${str(one)}`);
+    }
+  }
+  // Docker takes HOST:IP; Compose also allows HOST=IP. One canonical form.
+  return [...new Set(entries.map((e) => (e.includes('=') ? e.replace('=', ':') : e)))].sort();
+}
+
+function stopGrace(v: unknown, path: PathSeg[], err: Err): number | null {
+  const ns = durationOrNull(v, path, err);
+  return ns === null ? null : Math.ceil(ns / 1e9);
+}
+
+function normalizeUlimits(v: unknown): Record<string, Ulimit> {
+  const out: Record<string, Ulimit> = {};
+  if (!isObj(v)) return out;
+  for (const [k, raw] of Object.entries(v)) {
+    if (isObj(raw)) out[k] = { soft: Number(raw.soft), hard: Number(raw.hard) };
+    else out[k] = { soft: Number(raw), hard: Number(raw) };
+  }
+  return sortKeys(out);
+}
+
+function sizeOrNull(v: unknown, path: PathSeg[], err: Err): number | null {
+  if (v === undefined || v === null) return null;
+  const b = parseBytes(v as string | number);
+  if (b === null) err(path, 'size', 'invalid size: expected bytes or e.g. 512m, 1g');
+  return b;
+}
+
+function normalizeResources(def: Obj, at: (...p: PathSeg[]) => PathSeg[], err: Err): ResourcesSpec {
+  const deploy = isObj(def.deploy) ? def.deploy : {};
+  const res = isObj(deploy.resources) ? deploy.resources : {};
+  const limits = isObj(res.limits) ? res.limits : {};
+  const resv = isObj(res.reservations) ? res.reservations : {};
+  const pick = <T>(
+    legacyKey: string,
+    legacy: unknown,
+    deployPath: PathSeg[],
+    deployVal: unknown,
+    parse: (v: string | number) => T | null,
+  ): T | null => {
+    const a = legacy === undefined ? null : parse(legacy as string | number);
+    const b = deployVal === undefined ? null : parse(deployVal as string | number);
+    if (legacy !== undefined && a === null) err(at(legacyKey), 'resources', `invalid ${legacyKey}`);
+    if (deployVal !== undefined && b === null) err(deployPath, 'resources', 'invalid value');
+    if (a !== null && b !== null && a !== b) {
+      err(at(legacyKey), 'resources', `${legacyKey} conflicts with ${deployPath.slice(2).join('.')}; set only one of them`, true);
+    }
+    return b ?? a;
+  };
+  return {
+    memoryBytes: pick('mem_limit', def.mem_limit, at('deploy', 'resources', 'limits', 'memory'), limits.memory, parseBytes),
+    memoryReservationBytes: pick('mem_reservation', def.mem_reservation, at('deploy', 'resources', 'reservations', 'memory'), resv.memory, parseBytes),
+    nanoCpus: pick('cpus', def.cpus, at('deploy', 'resources', 'limits', 'cpus'), limits.cpus, parseNanoCpus),
+    cpuReservationNano: resv.cpus === undefined ? null : parseNanoCpus(resv.cpus as string | number),
+    pidsLimit: pick('pids_limit', def.pids_limit, at('deploy', 'resources', 'limits', 'pids'), limits.pids, (v) => {
+      const n = Number(v);
+      return Number.isInteger(n) ? n : null;
+    }),
+  };
+}
+
+function berthOptions(v: unknown): ServiceSpec['berth'] {
+  const x = isObj(v) ? v : {};
+  const backup = isObj(x.backup)
+    ? {
+        command: typeof x.backup.command === 'string' ? ['sh', '-c', x.backup.command] : strList(x.backup.command),
+        timeoutSeconds: typeof x.backup.timeoutSeconds === 'number' ? x.backup.timeoutSeconds : 300,
+      }
+    : null;
+  return {
+    tier: 'app',
+    tierInferred: true,
+    rollout: (x.rollout as 'recreate' | 'start-first' | undefined) ?? 'start-first',
+    minReadySeconds: typeof x.minReadySeconds === 'number' ? x.minReadySeconds : 0,
+    selfHeal: typeof x.selfHeal === 'boolean' ? x.selfHeal : null,
+    backup,
+    lintIgnore: isObj(x.lint) ? strList(x.lint.ignore).sort() : [],
+  };
+}

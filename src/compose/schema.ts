@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Diagnostic } from '../model/errors.js';
+import { BERTH_YAML_SCHEMA, X_BERTH_SCHEMA } from './berth-schema.js';
+import type { PathSeg, YamlSource } from './yaml-source.js';
+
+/**
+ * Validation against the official Compose Specification schema (as shipped by
+ * the maintained `dclint` package, resolved at run time so an upgrade of the
+ * package brings the current spec) and berth's own schemas.
+ */
+export interface Validators {
+  compose: ValidateFunction;
+  xBerth: ValidateFunction;
+  berthYaml: ValidateFunction;
+}
+
+export function loadComposeSchema(): Record<string, unknown> {
+  const require = createRequire(import.meta.url);
+  // dclint's package exports hide the schema path, so go through package.json.
+  const pkgDir = dirname(require.resolve('dclint/package.json'));
+  const schema = JSON.parse(readFileSync(join(pkgDir, 'schemas', 'compose.schema.json'), 'utf8')) as Record<string, unknown>;
+  // ajv compiles draft-07 itself; the remote meta-schema URL and the relative
+  // $id would only make it try to resolve things it cannot fetch.
+  delete schema.$schema;
+  delete schema.$id;
+  return schema;
+}
+
+export function createValidators(): Validators {
+  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+  // ajv-formats ships as CJS with a default export; tolerate both shapes.
+  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => void;
+  addFormats(ajv);
+  return {
+    compose: ajv.compile(loadComposeSchema()),
+    xBerth: ajv.compile(X_BERTH_SCHEMA),
+    berthYaml: ajv.compile(BERTH_YAML_SCHEMA),
+  };
+}
+
+/** Run a validator over `value` (found at `base` inside `source`) and turn its errors into located diagnostics. */
+export function schemaDiagnostics(
+  validate: ValidateFunction,
+  source: YamlSource,
+  value: unknown,
+  base: readonly PathSeg[],
+  what: string,
+): Diagnostic[] {
+  if (validate(value)) return [];
+  return condense(validate.errors ?? []).map((e) => {
+    const rel = pointerToPath(e.instancePath, value);
+    if (e.keyword === 'additionalProperties') {
+      const prop = String((e.params as { additionalProperty: string }).additionalProperty);
+      return source.diag('schema-unknown-key', [...base, ...rel, prop], `unknown key "${prop}": not part of ${what}`, { key: true });
+    }
+    return source.diag('schema', [...base, ...rel], describe(e, e.instancePath === '' ? what : undefined));
+  });
+}
+
+/**
+ * ajv with `allErrors` reports every branch of every `oneOf`. People want the
+ * one that matters: errors deepest in the document win over the type
+ * mismatches of the alternative branches at their ancestors, and the type
+ * errors left at one place merge into "must be a string or an object".
+ */
+function condense(errors: ErrorObject[]): ErrorObject[] {
+  const meaningful = errors.filter((e) => !['oneOf', 'anyOf', 'if', 'then', 'else'].includes(e.keyword));
+  const paths = meaningful.map((e) => e.instancePath);
+  const deeper = (p: string) => paths.some((q) => q.startsWith(p + '/'));
+  const kept = meaningful.filter((e) => !(['type', 'required', 'additionalProperties', 'const', 'enum'].includes(e.keyword) && deeper(e.instancePath)));
+  const out: ErrorObject[] = [];
+  const typeAt = new Map<string, ErrorObject & { types: Set<string> }>();
+  const seen = new Set<string>();
+  for (const e of kept) {
+    if (e.keyword === 'type') {
+      const t = (e.params as { type: string | string[] }).type;
+      const types = Array.isArray(t) ? t : String(t).split(',');
+      const prev = typeAt.get(e.instancePath);
+      if (prev) {
+        types.forEach((x) => prev.types.add(x));
+        continue;
+      }
+      const merged = { ...e, types: new Set(types) };
+      typeAt.set(e.instancePath, merged);
+      out.push(merged);
+      continue;
+    }
+    // One type error already explains a value; drop other complaints about the same value shape.
+    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(e);
+  }
+  // A value with a type error at a path also fails pattern/enum checks of other branches: keep the type error only.
+  return out.filter((e) => e.keyword === 'type' || !typeAt.has(e.instancePath) || e.keyword === 'additionalProperties');
+}
+
+function describe(e: ErrorObject & { types?: Set<string> }, what?: string): string {
+  const subject = what ? `${what}: ` : '';
+  switch (e.keyword) {
+    case 'type': {
+      const names = [...(e.types ?? new Set([String((e.params as { type: string }).type)]))].map(typeName);
+      return `${subject}must be ${joinOr([...new Set(names)])}`;
+    }
+    case 'enum':
+      return `${subject}must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'required':
+      return `${subject}missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
+    case 'pattern':
+      return `${subject}has an invalid format (must match ${(e.params as { pattern: string }).pattern})`;
+    case 'uniqueItems':
+      return `${subject}must not contain duplicate items`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'minItems':
+    case 'minLength':
+    case 'maxItems':
+      return `${subject}${e.message ?? 'is out of range'}`;
+    case 'propertyNames':
+      return `${subject}has an invalid key name`;
+    default:
+      return `${subject}${e.message ?? 'is invalid'}`;
+  }
+}
+
+function typeName(t: string): string {
+  switch (t) {
+    case 'array':
+      return 'a list';
+    case 'object':
+      return 'a mapping';
+    case 'integer':
+      return 'an integer';
+    case 'null':
+      return 'empty';
+    default:
+      return `a ${t}`;
+  }
+}
+
+function joinOr(items: string[]): string {
+  if (items.length <= 1) return items[0] ?? 'valid';
+  return `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/** `/services/web/ports/0` → ['services','web','ports',0], using the value to tell list indices from keys. */
+export function pointerToPath(pointer: string, root: unknown): PathSeg[] {
+  if (pointer === '') return [];
+  const out: PathSeg[] = [];
+  let cur: unknown = root;
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(cur)) {
+      const i = Number(seg);
+      out.push(i);
+      cur = cur[i];
+    } else {
+      out.push(seg);
+      cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}

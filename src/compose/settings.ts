@@ -1,0 +1,77 @@
+import { DEFAULT_SETTINGS, type BerthSettings, type NotifierSpec } from '../model/desired.js';
+import type { Diagnostic } from '../model/errors.js';
+import type { Validators } from './schema.js';
+import { schemaDiagnostics } from './schema.js';
+import type { YamlSource } from './yaml-source.js';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `berth.yaml` (already interpolated) → settings with defaults filled in. */
+export function normalizeSettings(
+  source: YamlSource | null,
+  validators: Validators,
+  stackNames: string[],
+  out: Diagnostic[],
+): BerthSettings {
+  const d = DEFAULT_SETTINGS;
+  if (!source) return structuredClone(d);
+  const v = source.value === null || source.value === undefined ? {} : source.value;
+  const errs = schemaDiagnostics(validators.berthYaml, source, v, [], 'berth.yaml');
+  out.push(...errs);
+  if (errs.length > 0 || !isObj(v)) return structuredClone(d);
+
+  const sec = (k: string): Obj => (isObj(v[k]) ? (v[k] as Obj) : {});
+  const policy = sec('policy');
+  const rollout = sec('rollout');
+  const images = sec('images');
+  const traefik = isObj(v.traefik) ? v.traefik : null;
+  const stacks: BerthSettings['stacks'] = {};
+  for (const [name, o] of Object.entries(sec('stacks'))) {
+    if (!stackNames.includes(name)) {
+      out.push(source.diag('unknown-stack', ['stacks', name], `berth.yaml configures stack "${name}", which is not in stacks/`, { key: true, severity: 'warning' }));
+    }
+    stacks[name] = { ...(o as BerthSettings['stacks'][string]) };
+  }
+  const notify: NotifierSpec[] = Array.isArray(v.notify)
+    ? (v.notify as Obj[]).map((n) => ({
+        type: n.type as NotifierSpec['type'],
+        url: String(n.url),
+        name: typeof n.name === 'string' ? n.name : null,
+        secret: typeof n.secret === 'string' ? n.secret : null,
+      }))
+    : [];
+  notify.forEach((n, i) => {
+    // The URL is a secret (it carries the token), so say which entry, never what it holds.
+    if (n.url.trim() === '') {
+      out.push(source.diag('notify-url-empty', ['notify', i, 'url'], `notifier ${i + 1} (${n.type}) has an empty url after interpolation; it will be skipped`, { severity: 'warning' }));
+    } else if (!/^https?:\/\//.test(n.url)) {
+      out.push(source.diag('notify-url', ['notify', i, 'url'], `notifier ${i + 1} (${n.type}) url must start with http:// or https://`));
+    }
+  });
+  return {
+    policy: {
+      selfHeal: (policy.selfHeal as boolean | undefined) ?? d.policy.selfHeal,
+      prune: (policy.prune as boolean | undefined) ?? d.policy.prune,
+    },
+    rollout: {
+      bakeSeconds: (rollout.bakeSeconds as number | undefined) ?? d.rollout.bakeSeconds,
+      healthTimeoutSeconds: (rollout.healthTimeoutSeconds as number | undefined) ?? d.rollout.healthTimeoutSeconds,
+      drainSeconds: (rollout.drainSeconds as number | undefined) ?? d.rollout.drainSeconds,
+    },
+    images: {
+      prune: (images.prune as boolean | undefined) ?? d.images.prune,
+      keepRevisions: (images.keepRevisions as number | undefined) ?? d.images.keepRevisions,
+    },
+    stacks,
+    traefik: traefik
+      ? {
+          api: String(traefik.api),
+          circuitBreaker: typeof traefik.circuitBreaker === 'string' ? traefik.circuitBreaker : 'ResponseCodeRatio(500, 600, 0, 600) > 0.25',
+        }
+      : null,
+    notify,
+    prune: { volumes: sec('prune').volumes === true },
+    lint: { errors: Array.isArray(sec('lint').errors) ? (sec('lint').errors as string[]) : [] },
+  };
+}

@@ -1,0 +1,181 @@
+import { Document, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node, type Pair } from 'yaml';
+import type { Diagnostic } from '../model/errors.js';
+import { formatPath } from '../model/errors.js';
+
+/** Larger files are refused: a Compose file is hand-written, not a data dump. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+export type PathSeg = string | number;
+
+/**
+ * A parsed YAML file that can answer "where is this key path?" so that every
+ * diagnostic, including ones found long after parsing (schema, references,
+ * cycles), points at FILE:LINE:COL.
+ */
+export interface YamlSource {
+  file: string;
+  doc: Document.Parsed;
+  /** Plain JS value, with anchors, aliases and `<<` merge keys resolved. */
+  value: unknown;
+  locate(path: readonly PathSeg[], opts?: { key?: boolean }): { line: number; col: number };
+  diag(code: string, path: readonly PathSeg[], message: string, opts?: { key?: boolean; severity?: 'error' | 'warning' }): Diagnostic;
+}
+
+/** Decode strictly: a Compose file that is not UTF-8 is an error, not mojibake. */
+export function decodeUtf8(file: string, bytes: Uint8Array): { text: string } | { error: Diagnostic } {
+  if (bytes.byteLength > MAX_FILE_BYTES) {
+    return {
+      error: fileDiag(file, 'file-too-large', `file is ${bytes.byteLength} bytes; berth reads files up to ${MAX_FILE_BYTES} bytes`),
+    };
+  }
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes) };
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    return { error: { ...fileDiag(file, 'not-utf8', 'file is not valid UTF-8'), line: at.line, col: at.col } };
+  }
+}
+
+function firstInvalidUtf8(bytes: Uint8Array): { line: number; col: number } {
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    const len = b < 0x80 ? 1 : b >> 5 === 0b110 ? 2 : b >> 4 === 0b1110 ? 3 : b >> 3 === 0b11110 ? 4 : 0;
+    if (len === 0) return { line, col };
+    for (let k = 1; k < len; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return { line, col };
+    if (b === 0x0a) {
+      line++;
+      col = 1;
+    } else col++;
+    i += len;
+  }
+  return { line, col };
+}
+
+export function fileDiag(file: string, code: string, message: string): Diagnostic {
+  return { severity: 'error', code, file, line: 0, col: 0, path: '', message };
+}
+
+export function parseYaml(file: string, text: string): { source: YamlSource | null; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter,
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+    strict: true,
+  });
+  const diagnostics: Diagnostic[] = [];
+  for (const e of doc.errors) {
+    const pos = lineCounter.linePos(e.pos[0]);
+    diagnostics.push({
+      severity: 'error',
+      code: e.code === 'DUPLICATE_KEY' ? 'yaml-duplicate-key' : 'yaml-syntax',
+      file,
+      line: pos.line,
+      col: pos.col,
+      path: '',
+      message: yamlMessage(e.code, e.message),
+    });
+  }
+  if (diagnostics.length > 0) return { source: null, diagnostics };
+
+  let value: unknown;
+  try {
+    // Bounded alias expansion guards against "billion laughs" documents while
+    // leaving room for real files that reuse anchors a lot.
+    value = doc.toJS({ maxAliasCount: 10_000 });
+  } catch (e) {
+    diagnostics.push(fileDiag(file, 'yaml-syntax', `cannot resolve YAML aliases: ${(e as Error).message}`));
+    return { source: null, diagnostics };
+  }
+
+  const locate = (path: readonly PathSeg[], opts?: { key?: boolean }) => {
+    const offset = findOffset(doc, path, opts?.key ?? false);
+    if (offset === null) return { line: 1, col: 1 };
+    return lineCounter.linePos(offset);
+  };
+  const source: YamlSource = {
+    file,
+    doc,
+    value,
+    locate,
+    diag(code, path, message, opts) {
+      const { line, col } = locate(path, opts);
+      return { severity: opts?.severity ?? 'error', code, file, line, col, path: formatPath(path), message };
+    },
+  };
+  return { source, diagnostics };
+}
+
+function yamlMessage(code: string, raw: string): string {
+  // The yaml library appends "at line X, column Y" and a code excerpt; the
+  // location is already in FILE:LINE:COL, so keep the first sentence only.
+  const first = raw.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  if (code === 'TAB_AS_INDENT') return 'tabs are not allowed as indentation in YAML; use spaces';
+  if (code === 'DUPLICATE_KEY') return `duplicate key: ${first.replace(/^Map keys must be unique;?\s*/, '') || 'map keys must be unique'}`;
+  return `YAML syntax error: ${first}`;
+}
+
+/**
+ * Offset of the node at `path` (or of its key when `key` is set). Where the path
+ * leaves the literal tree (a value that came in through a `<<` merge or an alias)
+ * the deepest node that does exist is used, which is where the reader should look.
+ */
+function findOffset(doc: Document.Parsed, path: readonly PathSeg[], key: boolean): number | null {
+  let node: Node | null | undefined = doc.contents as Node | null;
+  let best: number | null = node?.range?.[0] ?? null;
+  for (let i = 0; i < path.length; i++) {
+    node = resolveAlias(doc, node);
+    if (!node) break;
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = findPair(doc, node, String(seg));
+      if (!pair) break;
+      const keyNode = pair.key as Node | null;
+      if (last && key) return keyNode?.range?.[0] ?? best;
+      const v = pair.value as Node | null;
+      best = v?.range?.[0] ?? keyNode?.range?.[0] ?? best;
+      // A key with no value (`foo:`) points at the key.
+      if (!v) best = keyNode?.range?.[0] ?? best;
+      node = v;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as Node | undefined;
+      if (!item) break;
+      best = item.range?.[0] ?? best;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return best;
+}
+
+function resolveAlias(doc: Document.Parsed, node: Node | null | undefined): Node | null {
+  let n = node ?? null;
+  for (let guard = 0; n && isAlias(n) && guard < 20; guard++) n = (n.resolve(doc) as Node | undefined) ?? null;
+  return n;
+}
+
+function findPair(doc: Document.Parsed, map: Node, key: string): Pair<unknown, unknown> | undefined {
+  if (!isMap(map)) return undefined;
+  for (const item of map.items) {
+    if (!isPair(item)) continue;
+    const k = item.key;
+    const kv = isScalar(k) ? String(k.value) : k === null || k === undefined ? '' : String(k);
+    if (kv === key) return item;
+  }
+  // Look into `<<` merge sources so merged keys point at their anchor definition.
+  for (const item of map.items) {
+    if (!isPair(item) || !isScalar(item.key) || item.key.value !== '<<') continue;
+    const srcs = isSeq(item.value) ? item.value.items : [item.value];
+    for (const s of srcs) {
+      const target = resolveAlias(doc, s as Node);
+      const found: Pair<unknown, unknown> | undefined = target ? findPair(doc, target, key) : undefined;
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
