@@ -4,9 +4,11 @@ import type { PathSeg, YamlSource } from './yaml-source.js';
 
 /**
  * Interpolate every string value of a parsed Compose file (keys are left as
- * written, as Compose does), then cast values that came out of a substitution
- * to the type the field wants — `read_only: ${RO:-false}` is a boolean, not the
- * string "false" — following compose-go's cast table.
+ * written, as Compose does), then cast string values of typed fields to the
+ * type the field wants — `read_only: ${RO:-false}` is a boolean, not the string
+ * "false" — following compose-go's cast table. The Compose schema lets strings
+ * through in these places (for interpolation), so a string that does not cast
+ * (`read_only: sometimes`) is reported here.
  */
 const BOOL = 'bool';
 const INT = 'int';
@@ -32,7 +34,6 @@ const CASTS: [string, Cast][] = [
   ['services.*.ulimits.*.soft', INT],
   ['services.*.ulimits.*.hard', INT],
   ['services.*.ports.*.target', INT],
-  ['services.*.ports.*.published', INT],
   ['services.*.volumes.*.read_only', BOOL],
   ['services.*.volumes.*.volume.nocopy', BOOL],
   ['services.*.volumes.*.bind.create_host_path', BOOL],
@@ -94,9 +95,18 @@ export interface TreeInterpolation {
 export function interpolateTree(source: YamlSource, lookup: Lookup): TreeInterpolation {
   const diagnostics: Diagnostic[] = [];
   const warned = new Set<string>();
+  const castChecked = (v: string, path: PathSeg[]): unknown => {
+    const cast = castFor(path);
+    if (!cast) return v;
+    const c = applyCast(v, cast);
+    if (typeof c === 'string') {
+      const want = cast === BOOL ? 'a boolean (true or false)' : cast === INT ? 'an integer' : 'a number';
+      diagnostics.push(source.diag('type', path, `must be ${want}`));
+    }
+    return c;
+  };
   const walk = (v: unknown, path: PathSeg[]): unknown => {
-    if (typeof v === 'string') {
-      if (!v.includes('$')) return v;
+    if (typeof v === 'string' && v.includes('$')) {
       const r = interpolate(v, lookup);
       for (const e of r.errors) diagnostics.push(source.diag('interpolation', path, e));
       for (const name of r.unset) {
@@ -106,9 +116,9 @@ export function interpolateTree(source: YamlSource, lookup: Lookup): TreeInterpo
           source.diag('interpolation-unset', path, `variable ${name} is not set; defaulting to a blank string`, { severity: 'warning' }),
         );
       }
-      const cast = r.substituted ? castFor(path) : undefined;
-      return cast ? applyCast(r.value, cast) : r.value;
+      return castChecked(r.value, path);
     }
+    if (typeof v === 'string') return castChecked(v, path);
     if (Array.isArray(v)) return v.map((item, i) => walk(item, [...path, i]));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};

@@ -30,11 +30,14 @@ export function interpolate(input: string, lookup: Lookup): InterpolationResult 
   const state: InterpolationResult = { value: '', errors: [], unset: [], substituted: false };
   const p = new Parser(input, lookup, state);
   state.value = p.parseUntil(null);
+  // Syntax errors stand even inside a default that was not used.
+  state.errors.unshift(...p.syntaxErrors);
   return state;
 }
 
 class Parser {
   pos = 0;
+  readonly syntaxErrors: string[] = [];
   constructor(
     private readonly s: string,
     private readonly lookup: Lookup,
@@ -54,7 +57,7 @@ class Parser {
       }
       result += this.dollar();
     }
-    if (stop) this.fail('unterminated "${": missing "}"');
+    if (stop) this.syntax('unterminated "${": missing "}"');
     return result;
   }
 
@@ -74,7 +77,7 @@ class Parser {
       this.out.substituted = true;
       return this.valueOf(m[0]);
     }
-    this.fail(`invalid interpolation format: a "$" must start \${VAR} or $VAR; write "$$" for a literal "$"`);
+    this.syntax(`invalid interpolation format: a "$" must start \${VAR} or $VAR; write "$$" for a literal "$"`);
     this.pos += 1;
     return '$';
   }
@@ -83,7 +86,7 @@ class Parser {
     this.out.substituted = true;
     const m = NAME.exec(this.s.slice(this.pos));
     if (!m) {
-      this.fail(`invalid interpolation format: "\${" must be followed by a variable name`);
+      this.syntax(`invalid interpolation format: "\${" must be followed by a variable name`);
       this.skipToBrace();
       return '';
     }
@@ -96,7 +99,7 @@ class Parser {
     }
     const op = /^(:-|-|:\?|\?|:\+|\+)/.exec(rest)?.[0];
     if (!op) {
-      this.fail(`invalid interpolation format for variable ${name}: expected "}", ":-", "-", ":?", "?", ":+" or "+"`);
+      this.syntax(`invalid interpolation format for variable ${name}: expected "}", ":-", "-", ":?", "?", ":+" or "+"`);
       this.skipToBrace();
       return '';
     }
@@ -167,5 +170,9 @@ class Parser {
 
   private fail(msg: string): void {
     this.out.errors.push(msg);
+  }
+
+  private syntax(msg: string): void {
+    if (!this.syntaxErrors.includes(msg)) this.syntaxErrors.push(msg);
   }
 }

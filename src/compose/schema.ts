@@ -43,6 +43,53 @@ export function createValidators(): Validators {
 }
 
 /** Run a validator over `value` (found at `base` inside `source`) and turn its errors into located diagnostics. */
+/** Every property name a schema knows, for "did you mean" hints. */
+function vocabulary(schema: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(schema)) schema.forEach((x) => vocabulary(x, into));
+  else if (schema && typeof schema === 'object') {
+    for (const [k, v] of Object.entries(schema)) {
+      if (k === 'properties' && v && typeof v === 'object') Object.keys(v).forEach((p) => into.add(p));
+      vocabulary(v, into);
+    }
+  }
+  return into;
+}
+
+const vocabCache = new WeakMap<object, string[]>();
+
+function suggest(word: string, validate: ValidateFunction): string | null {
+  let vocab = vocabCache.get(validate);
+  if (!vocab) {
+    vocab = [...vocabulary(validate.schema)];
+    vocabCache.set(validate, vocab);
+  }
+  let best: string | null = null;
+  let bestD = Math.max(1, Math.min(2, Math.floor(word.length / 3)));
+  for (const v of vocab) {
+    const d = editDistance(word.toLowerCase(), v.toLowerCase());
+    if (d <= bestD && v !== word) {
+      if (d < bestD || best === null || v < best) best = v;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 99;
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
 export function schemaDiagnostics(
   validate: ValidateFunction,
   source: YamlSource,
@@ -55,7 +102,8 @@ export function schemaDiagnostics(
     const rel = pointerToPath(e.instancePath, value);
     if (e.keyword === 'additionalProperties') {
       const prop = String((e.params as { additionalProperty: string }).additionalProperty);
-      return source.diag('schema-unknown-key', [...base, ...rel, prop], `unknown key "${prop}": not part of ${what}`, { key: true });
+      const hint = suggest(prop, validate);
+      return source.diag('schema-unknown-key', [...base, ...rel, prop], `unknown key "${prop}": not part of ${what}${hint ? `; did you mean "${hint}"?` : ''}`, { key: true });
     }
     return source.diag('schema', [...base, ...rel], describe(e, e.instancePath === '' ? what : undefined));
   });
@@ -63,20 +111,22 @@ export function schemaDiagnostics(
 
 /**
  * ajv with `allErrors` reports every branch of every `oneOf`. People want the
- * one that matters: errors deepest in the document win over the type
- * mismatches of the alternative branches at their ancestors, and the type
- * errors left at one place merge into "must be a string or an object".
+ * one that matters. A type error at a place says "this should be another
+ * kind of value"; when the same place (or something inside it) also failed a
+ * branch that accepted its kind — an unknown key of a mapping, a pattern of a
+ * string — that other error is the one to show. Type errors left at one place
+ * merge into "must be a string or a mapping".
  */
 function condense(errors: ErrorObject[]): ErrorObject[] {
-  const meaningful = errors.filter((e) => !['oneOf', 'anyOf', 'if', 'then', 'else'].includes(e.keyword));
-  const paths = meaningful.map((e) => e.instancePath);
-  const deeper = (p: string) => paths.some((q) => q.startsWith(p + '/'));
-  const kept = meaningful.filter((e) => !(['type', 'required', 'additionalProperties', 'const', 'enum'].includes(e.keyword) && deeper(e.instancePath)));
+  const meaningful = errors.filter((e) => !['oneOf', 'anyOf', 'if', 'then', 'else', 'not'].includes(e.keyword));
+  const nonType = meaningful.filter((e) => e.keyword !== 'type').map((e) => e.instancePath);
+  const explainedElsewhere = (p: string) => nonType.some((q) => q === p || q.startsWith(p + '/')) || meaningful.some((e) => e.keyword === 'type' && e.instancePath.startsWith(p + '/'));
   const out: ErrorObject[] = [];
   const typeAt = new Map<string, ErrorObject & { types: Set<string> }>();
   const seen = new Set<string>();
-  for (const e of kept) {
+  for (const e of meaningful) {
     if (e.keyword === 'type') {
+      if (explainedElsewhere(e.instancePath)) continue;
       const t = (e.params as { type: string | string[] }).type;
       const types = Array.isArray(t) ? t : String(t).split(',');
       const prev = typeAt.get(e.instancePath);
@@ -89,14 +139,12 @@ function condense(errors: ErrorObject[]): ErrorObject[] {
       out.push(merged);
       continue;
     }
-    // One type error already explains a value; drop other complaints about the same value shape.
     const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(e);
   }
-  // A value with a type error at a path also fails pattern/enum checks of other branches: keep the type error only.
-  return out.filter((e) => e.keyword === 'type' || !typeAt.has(e.instancePath) || e.keyword === 'additionalProperties');
+  return out;
 }
 
 function describe(e: ErrorObject & { types?: Set<string> }, what?: string): string {
