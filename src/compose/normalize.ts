@@ -65,10 +65,29 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
     networks.push(defaultNetwork(stack));
   }
 
+  // Profiles as `docker compose up` applies them: a service with profiles runs
+  // only when one of them is listed in COMPOSE_PROFILES (environment or .env).
+  const activeProfiles = new Set(
+    (input.lookup('COMPOSE_PROFILES') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  );
+  const inactive = Object.entries(servicesObj)
+    .filter(([, def]) => isObj(def) && Array.isArray(def.profiles) && def.profiles.length > 0 && !def.profiles.some((p) => activeProfiles.has(str(p)) || activeProfiles.has('*')))
+    .map(([name]) => name)
+    .sort();
+
   const drafts: Omit<ServiceSpec, 'configHash'>[] = [];
   for (const [name, def] of Object.entries(servicesObj)) {
-    if (!isObj(def) || input.invalidServices.has(name)) continue;
-    drafts.push(normalizeService(input, name, def, networks, volumes, out));
+    if (!isObj(def) || input.invalidServices.has(name) || inactive.includes(name)) continue;
+    const draft = normalizeService(input, name, def, networks, volumes, out);
+    for (const d of draft.dependsOn) {
+      if (inactive.includes(d.service) && d.required) {
+        out.push(source.diag('depends-on-inactive', ['services', name, 'depends_on'], `service "${name}" depends on "${d.service}", which is not deployed: none of its profiles is active (set COMPOSE_PROFILES)`, { key: true }));
+      }
+    }
+    drafts.push(draft);
   }
   // Tier inference needs the whole stack (who depends on whom), so it runs after.
   for (const d of drafts) {
@@ -86,7 +105,7 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
   networks.sort((a, b) => cmp(a.key, b.key));
   volumes.sort((a, b) => cmp(a.key, b.key));
   services.sort((a, b) => cmp(a.name, b.name));
-  return { name: stack, file: source.file, networks, volumes, services };
+  return { name: stack, file: source.file, networks, volumes, services, inactive };
 }
 
 function cmp(a: string, b: string): number {
@@ -219,6 +238,7 @@ function normalizeService(
       else mounts.push(r.mount);
     });
   }
+  mounts.push(...fileMounts(input, name, def, 'secrets', out), ...fileMounts(input, name, def, 'configs', out));
   const tmpfsList = def.tmpfs === undefined ? [] : Array.isArray(def.tmpfs) ? def.tmpfs : [def.tmpfs];
   tmpfsList.forEach((t, i) => {
     const r = parseTmpfs(str(t));
@@ -298,6 +318,8 @@ function normalizeService(
       : null,
     ulimits: normalizeUlimits(def.ulimits),
     shmSizeBytes: sizeOrNull(def.shm_size, at('shm_size'), err),
+    pidMode: optStr(def.pid),
+    ipcMode: optStr(def.ipc),
     resources: normalizeResources(def, at, err),
     berth: berthOptions(def['x-berth']),
     // configHash is added by the caller once the tier is known.
@@ -525,11 +547,57 @@ function normalizeResources(def: Obj, at: (...p: PathSeg[]) => PathSeg[], err: E
     memoryReservationBytes: pick('mem_reservation', def.mem_reservation, at('deploy', 'resources', 'reservations', 'memory'), resv.memory, parseBytes),
     nanoCpus: pick('cpus', def.cpus, at('deploy', 'resources', 'limits', 'cpus'), limits.cpus, parseNanoCpus),
     cpuReservationNano: resv.cpus === undefined ? null : parseNanoCpus(resv.cpus as string | number),
+    cpusetCpus: optStr(def.cpuset),
+    cpuShares: numOrNull(def.cpu_shares),
+    cpuQuota: numOrNull(def.cpu_quota),
+    cpuPeriod: numOrNull(def.cpu_period),
+    memorySwapBytes: def.memswap_limit === undefined ? null : String(def.memswap_limit) === '-1' ? -1 : sizeOrNull(def.memswap_limit, at('memswap_limit'), err),
+    memorySwappiness: numOrNull(def.mem_swappiness),
+    oomScoreAdj: numOrNull(def.oom_score_adj),
+    oomKillDisable: def.oom_kill_disable === true,
     pidsLimit: pick('pids_limit', def.pids_limit, at('deploy', 'resources', 'limits', 'pids'), limits.pids, (v) => {
       const n = Number(v);
       return Number.isInteger(n) ? n : null;
     }),
   };
+}
+
+function numOrNull(v: unknown): number | null {
+  if (v === undefined || v === null) return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * File-based `secrets:` and `configs:` as Compose runs them outside swarm:
+ * read-only bind mounts of the file, at /run/secrets/<name> and /<name>.
+ */
+function fileMounts(input: StackInput, name: string, def: Obj, section: 'secrets' | 'configs', out: Diagnostic[]): MountSpec[] {
+  const refs = def[section];
+  if (!Array.isArray(refs)) return [];
+  const top = (isObj(input.source.value) ? (input.source.value as Obj)[section] : undefined) as Obj | undefined;
+  const mounts: MountSpec[] = [];
+  refs.forEach((ref, i) => {
+    const sourceName = isObj(ref) ? str(ref.source) : str(ref);
+    const decl = isObj(top) ? top[sourceName] : undefined;
+    if (!isObj(decl)) {
+      out.push(input.source.diag(`undefined-${section.slice(0, -1)}`, ['services', name, section, i], `service "${name}" refers to undefined ${section.slice(0, -1)} "${sourceName}": declare it under the top-level \`${section}:\``));
+      return;
+    }
+    if (decl.file === undefined) return; // reported by the supported-keys check
+    const target = isObj(ref) && ref.target !== undefined ? str(ref.target) : sourceName;
+    const abs = target.startsWith('/') ? target : section === 'secrets' ? `/run/secrets/${target}` : `/${target}`;
+    mounts.push({
+      type: 'bind',
+      source: resolve(input.stackDir, str(decl.file)),
+      target: abs,
+      readOnly: true,
+      propagation: 'rprivate',
+      createHostPath: false,
+      selinux: '',
+    });
+  });
+  return mounts;
 }
 
 function berthOptions(v: unknown): ServiceSpec['berth'] {

@@ -11,7 +11,7 @@ import type { YamlSource } from './yaml-source.js';
 export function referenceDiagnostics(stacks: { stack: DesiredStack; source: YamlSource }[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const { stack, source } of stacks) {
-    const names = new Set(stack.services.map((s) => s.name));
+    const names = new Set([...stack.services.map((s) => s.name), ...stack.inactive]);
     for (const svc of stack.services) {
       for (const d of svc.dependsOn) {
         if (!names.has(d.service) && d.required) {

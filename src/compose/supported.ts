@@ -52,15 +52,25 @@ export const SUPPORTED_SERVICE_KEYS = new Set([
   'mem_reservation',
   'cpus',
   'pids_limit',
+  'cpuset',
+  'cpu_shares',
+  'cpu_quota',
+  'cpu_period',
+  'mem_swappiness',
+  'memswap_limit',
+  'oom_score_adj',
+  'oom_kill_disable',
+  'pid',
+  'ipc',
+  'profiles',
+  'secrets',
+  'configs',
 ]);
 
 /** Why a spec key is not supported, where there is something useful to say. */
 const WHY: Record<string, string> = {
   build: 'berth deploys images and never builds; build and push the image in CI and reference its tag in `image:`',
   extends: 'put the shared part in an `x-` extension field with a YAML anchor and merge it with `<<: *anchor`',
-  profiles: 'every service in a stack is deployed; move optional services to a stack of their own',
-  secrets: 'mount the secret file with a bind mount in `volumes:` instead',
-  configs: 'mount the file with a bind mount in `volumes:` instead',
   links: 'legacy links are not needed: services on a shared network reach each other by name',
   external_links: 'legacy links are not needed: services on a shared network reach each other by name',
   volumes_from: 'declare the named volume in both services instead',
@@ -71,7 +81,7 @@ const WHY: Record<string, string> = {
   provider: 'provider services are not supported',
 };
 
-const SUPPORTED_TOP_LEVEL = new Set(['version', 'name', 'services', 'networks', 'volumes']);
+const SUPPORTED_TOP_LEVEL = new Set(['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs']);
 const SUPPORTED_DEPLOY = new Set(['resources', 'replicas']);
 const SUPPORTED_RESOURCES = new Set(['limits', 'reservations']);
 const SUPPORTED_LIMITS = new Set(['cpus', 'memory', 'pids']);
@@ -135,6 +145,18 @@ export function unsupportedKeyDiagnostics(source: YamlSource): Diagnostic[] {
         def.devices.forEach((d, i) => {
           if (!(typeof d === 'string')) out.push(source.diag('unsupported-key', [...base, 'devices', i], 'berth supports devices in the short form "HOST:CONTAINER[:PERMISSIONS]" only'));
         });
+      }
+    }
+  }
+  // Outside swarm, Compose mounts file-based secrets and configs into the container; that is what berth does.
+  for (const section of ['secrets', 'configs'] as const) {
+    const defs = root[section];
+    if (!isObj(defs)) continue;
+    for (const [name, def] of Object.entries(defs)) {
+      if (!isObj(def)) continue;
+      if (def.file === undefined) {
+        const what = def.external ? 'external (swarm) ' : def.environment !== undefined ? 'environment-based ' : def.content !== undefined ? 'inline `content` ' : '';
+        out.push(source.diag('unsupported-key', [section, name], `berth supports ${section} with \`file:\` only, not ${what || 'this kind of '}${section}`, { key: true }));
       }
     }
   }

@@ -22,6 +22,8 @@ export interface DesiredStack {
   networks: NetworkSpec[];
   volumes: VolumeSpec[];
   services: ServiceSpec[];
+  /** Services left out because none of their `profiles` is active (COMPOSE_PROFILES), as `docker compose up` does. */
+  inactive: string[];
 }
 
 export interface NetworkSpec {
@@ -114,6 +116,14 @@ export interface ResourcesSpec {
   nanoCpus: number | null;
   cpuReservationNano: number | null;
   pidsLimit: number | null;
+  cpusetCpus: string | null;
+  cpuShares: number | null;
+  cpuQuota: number | null;
+  cpuPeriod: number | null;
+  memorySwapBytes: number | null;
+  memorySwappiness: number | null;
+  oomScoreAdj: number | null;
+  oomKillDisable: boolean;
 }
 
 export interface BerthServiceOptions {
@@ -174,6 +184,8 @@ export interface ServiceSpec {
   logging: { driver: string; options: Record<string, string> } | null;
   ulimits: Record<string, Ulimit>;
   shmSizeBytes: number | null;
+  pidMode: string | null;
+  ipcMode: string | null;
   resources: ResourcesSpec;
   berth: BerthServiceOptions;
   /** `v1:<sha256>` of the canonical container-determining part of this spec. */
