@@ -127,9 +127,6 @@ export function unsupportedKeyDiagnostics(source: YamlSource): Diagnostic[] {
         def.volumes.forEach((m, i) => {
           if (!isObj(m)) return;
           for (const k of Object.keys(m)) if (!SUPPORTED_VOLUME_MOUNT.has(k)) reject([...base, 'volumes', i], k, ' on a mount');
-          if (typeof m.type === 'string' && !['volume', 'bind', 'tmpfs'].includes(m.type)) {
-            out.push(source.diag('unsupported-key', [...base, 'volumes', i, 'type'], `berth does not support mounts of type "${m.type}" (volume, bind and tmpfs are supported)`));
-          }
           if (isObj(m.volume) && 'subpath' in m.volume) reject([...base, 'volumes', i, 'volume'], 'subpath', ' on a volume mount');
         });
       }
