@@ -1,0 +1,80 @@
+import type { NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../model/desired.js';
+import type { Health, LiveContainer, LiveNetwork, LiveVolume } from '../model/live.js';
+
+/**
+ * berth's window on the Docker engine. One method is one Engine API call
+ * (createContainer is the exception: on API 1.41 a container can join only
+ * one network at create, so it connects the rest before returning).
+ * Everything above this interface is testable with a fake; the dockerode
+ * adapter is the only implementation that talks to a socket.
+ */
+export interface DockerPort {
+  ping(): Promise<void>;
+
+  /** All containers (`all: true`), with labels, state, health, networks. One call. */
+  listContainers(): Promise<LiveContainer[]>;
+  /** All networks. One call. */
+  listNetworks(): Promise<LiveNetwork[]>;
+  /** All volumes. One call. */
+  listVolumes(): Promise<LiveVolume[]>;
+  /** Every `repo:tag` of every local image. One call. */
+  listImageTags(): Promise<string[]>;
+
+  createNetwork(spec: NetworkSpec, labels: Record<string, string>): Promise<string>;
+  removeNetwork(idOrName: string): Promise<void>;
+  createVolume(spec: VolumeSpec, labels: Record<string, string>): Promise<void>;
+
+  /** Pull `ref`; resolves when the pull finished, rejects with the engine's message. */
+  pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
+
+  /**
+   * Create (not start) the container for `spec` under `name` with `labels`
+   * (berth's and the service's merged by the caller), attached to every
+   * network of the spec with its aliases (the service name is always an alias).
+   */
+  createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Stop with the grace period; `timeoutSeconds` overrides the spec's. Already-stopped is not an error. */
+  stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  /** Remove; `force` kills a running one. Already-gone is not an error. Never removes volumes. */
+  removeContainer(id: string, force?: boolean): Promise<void>;
+  renameContainer(id: string, newName: string): Promise<void>;
+  connectNetwork(network: string, containerId: string, opts: Pick<ServiceNetwork, 'aliases' | 'ipv4Address' | 'ipv6Address'>): Promise<void>;
+  disconnectNetwork(network: string, containerId: string): Promise<void>;
+
+  /** Only during gates (health waits), never in a no-op pass. */
+  inspectContainer(id: string): Promise<ContainerDetails>;
+  /** Run a command in a running container; resolves with its exit code and (truncated) output. */
+  exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+
+  /** Subscribe to engine events on berth's objects; returns an unsubscribe function. */
+  events(onEvent: (e: DockerEvent) => void, onError: (err: Error) => void): () => void;
+}
+
+export interface ContainerDetails {
+  id: string;
+  name: string;
+  running: boolean;
+  /** `exited`, `running`, … */
+  status: string;
+  exitCode: number;
+  health: Health;
+  /** Output of the last health probe, trimmed (for failure messages). */
+  lastHealthOutput: string | null;
+  /** Whether the image defines or the spec sets a healthcheck. */
+  hasHealthcheck: boolean;
+  restartCount: number;
+  labels: Record<string, string>;
+  networks: string[];
+}
+
+export interface DockerEvent {
+  type: 'container' | 'network' | 'volume';
+  action: string;
+  /** Container/network id or volume name. */
+  id: string;
+  /** Container name, network name or volume name when the engine gives it. */
+  name: string;
+  labels: Record<string, string>;
+  time: number;
+}
