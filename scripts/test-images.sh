@@ -91,11 +91,14 @@ build_all() {
 
   # import_image <tag> <rootfs dir> --change ... : load a rootfs as an image
   import_image() {
-    local tag="$1" dir="$2"
+    local tag="$1" dir="$2" old
     shift 2
+    old="$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
     tar --numeric-owner --owner=0 --group=0 -C "$dir" -cf - . |
       docker import --message "berth stand-in image $tag (scripts/test-images.sh)" \
         --change "ENV $PATHENV" "$@" - "$tag" >/dev/null
+    # --force: drop the image this one replaced (fails harmlessly if a container uses it)
+    [[ -z "$old" ]] || docker image rm "$old" >/dev/null 2>&1 || true
     log "built $tag"
   }
   script() { # script <rootfs> <name>  (body on stdin) -> /usr/local/bin/<name>
