@@ -1,16 +1,21 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { fileURLToPath } from 'node:url';
+import type { Ajv as AjvType, ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../model/errors.js';
 import { BERTH_YAML_SCHEMA, X_BERTH_SCHEMA } from './berth-schema.js';
 import type { PathSeg, YamlSource } from './yaml-source.js';
 
 /**
  * Validation against the official Compose Specification schema (as shipped by
- * the maintained `dclint` package, resolved at run time so an upgrade of the
- * package brings the current spec) and berth's own schemas.
+ * the maintained `dclint` package, resolved from the installed package so an
+ * upgrade brings the current spec) and berth's own schemas.
+ *
+ * Compiling the Compose schema with ajv takes ~0.4 s, longer than a whole
+ * no-op `berth plan` may take. `npm run build` therefore compiles the three
+ * schemas once into standalone validator code (dist/generated/validators.cjs,
+ * never committed); without it (tests running from src/) they compile here.
  */
 export interface Validators {
   compose: ValidateFunction;
@@ -18,8 +23,9 @@ export interface Validators {
   berthYaml: ValidateFunction;
 }
 
+const require = createRequire(import.meta.url);
+
 export function loadComposeSchema(): Record<string, unknown> {
-  const require = createRequire(import.meta.url);
   // dclint's package exports hide the schema path, so go through package.json.
   const pkgDir = dirname(require.resolve('dclint/package.json'));
   const schema = JSON.parse(readFileSync(join(pkgDir, 'schemas', 'compose.schema.json'), 'utf8')) as Record<string, unknown>;
@@ -30,19 +36,31 @@ export function loadComposeSchema(): Record<string, unknown> {
   return schema;
 }
 
-export function createValidators(): Validators {
-  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-  // ajv-formats ships as CJS with a default export; tolerate both shapes.
-  const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => void;
-  addFormats(ajv);
-  return {
-    compose: ajv.compile(loadComposeSchema()),
-    xBerth: ajv.compile(X_BERTH_SCHEMA),
-    berthYaml: ajv.compile(BERTH_YAML_SCHEMA),
-  };
+export const AJV_OPTIONS = { allErrors: true, strict: false, allowUnionTypes: true } as const;
+
+/** The schemas by the name the generated module exports them under. */
+export function allSchemas(): Record<keyof Validators, object> {
+  return { compose: loadComposeSchema(), xBerth: X_BERTH_SCHEMA, berthYaml: BERTH_YAML_SCHEMA };
 }
 
-/** Run a validator over `value` (found at `base` inside `source`) and turn its errors into located diagnostics. */
+function precompiledPath(): string {
+  // dist/src/compose/schema.js → dist/generated/validators.cjs
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'generated', 'validators.cjs');
+}
+
+export function createValidators(): Validators {
+  const pre = precompiledPath();
+  if (existsSync(pre)) return require(pre) as Validators;
+  return compileValidators();
+}
+
+export function compileValidators(): Validators {
+  const { Ajv } = require('ajv') as { Ajv: new (o: object) => AjvType };
+  const ajv = new Ajv(AJV_OPTIONS);
+  const s = allSchemas();
+  return { compose: ajv.compile(s.compose), xBerth: ajv.compile(s.xBerth), berthYaml: ajv.compile(s.berthYaml) };
+}
+
 /** Every property name a schema knows, for "did you mean" hints. */
 function vocabulary(schema: unknown, into = new Set<string>()): Set<string> {
   if (Array.isArray(schema)) schema.forEach((x) => vocabulary(x, into));
@@ -55,13 +73,16 @@ function vocabulary(schema: unknown, into = new Set<string>()): Set<string> {
   return into;
 }
 
-const vocabCache = new WeakMap<object, string[]>();
+const vocabCache = new Map<string, string[]>();
 
-function suggest(word: string, validate: ValidateFunction): string | null {
-  let vocab = vocabCache.get(validate);
+/** `what` names the schema (as in the messages); its vocabulary is read only when a hint is needed. */
+function suggest(word: string, what: string): string | null {
+  let vocab = vocabCache.get(what);
   if (!vocab) {
-    vocab = [...vocabulary(validate.schema)];
-    vocabCache.set(validate, vocab);
+    const schemas = allSchemas();
+    const schema = what === 'x-berth' ? schemas.xBerth : what === 'berth.yaml' ? schemas.berthYaml : schemas.compose;
+    vocab = [...vocabulary(schema)];
+    vocabCache.set(what, vocab);
   }
   let best: string | null = null;
   let bestD = Math.max(1, Math.min(2, Math.floor(word.length / 3)));
@@ -102,7 +123,7 @@ export function schemaDiagnostics(
     const rel = pointerToPath(e.instancePath, value);
     if (e.keyword === 'additionalProperties') {
       const prop = String((e.params as { additionalProperty: string }).additionalProperty);
-      const hint = suggest(prop, validate);
+      const hint = suggest(prop, what);
       return source.diag('schema-unknown-key', [...base, ...rel, prop], `unknown key "${prop}": not part of ${what}${hint ? `; did you mean "${hint}"?` : ''}`, { key: true });
     }
     return source.diag('schema', [...base, ...rel], describe(e, e.instancePath === '' ? what : undefined));
