@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { simpleGit } from 'simple-git';
+import type { DesiredSource, GitPort } from '../ports/git.js';
+
+/** A URL for display: any user:token@ part removed (tokens are secrets). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@');
+}
+
+/**
+ * Remote desired-state repositories are kept as shallow single-branch clones
+ * under `<cacheDir>/<hash of url>`, fetched with `--depth 1 --prune` and
+ * reset hard, so the clone stays the size of one commit however long berth
+ * runs (`git gc --auto` drops what fetches leave behind).
+ */
+export class SimpleGitPort implements GitPort {
+  constructor(private readonly cacheDir: string) {}
+
+  async fetch(url: string, branch: string): Promise<DesiredSource> {
+    const dir = join(this.cacheDir, createHash('sha256').update(url).digest('hex').slice(0, 16));
+    await mkdir(this.cacheDir, { recursive: true });
+    const cloned = existsSync(join(dir, '.git'));
+    try {
+      if (!cloned) {
+        await simpleGit().clone(url, dir, ['--depth', '1', '--branch', branch, '--single-branch', '--no-tags']);
+      } else {
+        const git = simpleGit(dir);
+        await git.fetch(['--depth', '1', '--prune', '--no-tags', 'origin', branch]);
+        await git.reset(['--hard', 'FETCH_HEAD']);
+        await git.clean('f', ['-d', '-x']);
+        await git.raw(['gc', '--auto', '--quiet']);
+      }
+    } catch (e) {
+      if (!cloned) await rm(dir, { recursive: true, force: true });
+      throw new Error(`git fetch ${redactUrl(url)} (${branch}) failed: ${redactGitMessage((e as Error).message, url)}`);
+    }
+    const info = await this.localRevision(dir);
+    return { dir, revision: info?.revision ?? null, origin: redactUrl(url), subject: info?.subject, author: info?.author };
+  }
+
+  async localRevision(dir: string): Promise<{ revision: string; subject: string; author: string; dirty: boolean } | null> {
+    const git = simpleGit(dir);
+    try {
+      if (!(await git.checkIsRepo())) return null;
+      const log = await git.log({ maxCount: 1 });
+      const latest = log.latest;
+      if (!latest) return null;
+      // Only changes under this directory make its state differ from the commit.
+      const porcelain = await git.raw(['status', '--porcelain', '--', '.']);
+      return { revision: latest.hash, subject: latest.message, author: latest.author_name, dirty: porcelain.trim() !== '' };
+    } catch {
+      return null;
+    }
+  }
+}
+
+function redactGitMessage(msg: string, url: string): string {
+  return msg.split(url).join(redactUrl(url)).trim().split('\n').slice(-3).join(' ');
+}
