@@ -76,5 +76,6 @@ export interface DockerEvent {
   /** Container name, network name or volume name when the engine gives it. */
   name: string;
   labels: Record<string, string>;
+  /** Milliseconds since the epoch (the engine's `timeNano`), comparable with `Date.now()`. */
   time: number;
 }
