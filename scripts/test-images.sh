@@ -51,7 +51,10 @@ IMAGES=(
 
 docker info >/dev/null 2>&1 || die "no Docker engine answers; run: bash scripts/ensure-docker.sh"
 
-have() { docker image inspect "$1" >/dev/null 2>&1; }
+# Images carry the hash of this script, so a changed script rebuilds them on
+# machines that kept images from an older version.
+SCRIPT_HASH="$(sha256sum "$0" | cut -c1-12)"
+have() { [[ "$(docker image inspect --format '{{index .Config.Labels "berth.test-images"}}' "$1" 2>/dev/null)" == "$SCRIPT_HASH" ]]; }
 
 missing=()
 for img in "${IMAGES[@]}"; do
@@ -96,7 +99,7 @@ build_all() {
     old="$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
     tar --numeric-owner --owner=0 --group=0 -C "$dir" -cf - . |
       docker import --message "berth stand-in image $tag (scripts/test-images.sh)" \
-        --change "ENV $PATHENV" "$@" - "$tag" >/dev/null
+        --change "ENV $PATHENV" --change "LABEL berth.test-images=$SCRIPT_HASH" "$@" - "$tag" >/dev/null
     # --force: drop the image this one replaced (fails harmlessly if a container uses it)
     [[ -z "$old" ]] || docker image rm "$old" >/dev/null 2>&1 || true
     log "built $tag"
@@ -127,12 +130,15 @@ build_all() {
 if [ "$#" -gt 0 ] && [ "$1" != web-server ]; then exec "$@"; fi
 PORT="${PORT:-80}"
 V="$(cat /etc/berth-web-version)"
-mkdir -p /www
-printf 'web %s on %s\n' "$V" "$(hostname)" >/www/index.html
-printf '%s\n' "$V" >/www/version
-if [ -f /etc/berth-web-healthy ]; then printf 'ok\n' >/www/health; else rm -f /www/health; fi
-env | sort >/www/env
-httpd -f -p "$PORT" -h /www &
+# Pages live under /tmp so the image also runs with `read_only: true` + a /tmp tmpfs,
+# the hardening the seed setups use.
+W=/tmp/www
+mkdir -p $W
+printf 'web %s on %s\n' "$V" "$(hostname)" >$W/index.html
+printf '%s\n' "$V" >$W/version
+if [ -f /etc/berth-web-healthy ]; then printf 'ok\n' >$W/health; else rm -f $W/health; fi
+env | sort >$W/env
+httpd -f -p "$PORT" -h $W &
 pid=$!
 trap 'echo "web $V: stopping"; kill -TERM $pid 2>/dev/null; exit 0' TERM INT QUIT
 echo "web $V listening on :$PORT"

@@ -31,6 +31,8 @@ export interface ApplyResult {
 }
 
 export interface ApplyReporter {
+  /** Called once with the plan about to be applied. */
+  planned?(plan: Plan): void;
   started?(op: Op): void;
   progress?(op: Op, message: string): void;
   finished?(op: Op, result: OpResult): void;
@@ -62,6 +64,7 @@ export type ReplaceContainer = (op: ServiceRecreateOp, ctx: ApplyContext) => Pro
 export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyResult> {
   const start = ctx.clock.now();
   if (plan.errors.length > 0) throw new Error('refusing to apply a plan with errors');
+  ctx.reporter?.planned?.(plan);
   const results = new Map<string, OpResult>();
   const done = new Map<string, Promise<OpStatus>>();
   const failedObjects = new Set<string>();

@@ -3,10 +3,17 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { processIO, type CliIO } from './io.js';
+import type { DockerPort } from '../ports/docker.js';
+import type { CliContext } from './context.js';
 import { runValidate } from './validate.js';
 
+/** What tests may replace: the Docker port (e.g. a call-counting wrapper). */
+export interface CliOverrides {
+  docker?: () => Promise<DockerPort>;
+}
+
 /** Build the command tree; each action returns its exit code through `setCode`. */
-export function buildProgram(io: CliIO, setCode: (code: number) => void): Command {
+export function buildProgram(io: CliIO, setCode: (code: number) => void, overrides: CliOverrides = {}): Command {
   const program = new Command();
   program
     .name('berth')
@@ -22,12 +29,57 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void): Comman
     .option('--json', 'machine-readable output')
     .action((opts: { repo: string; json?: boolean }) => setCode(runValidate(opts, io)));
 
+  // Command modules load on use: `validate` and `--help` stay fast by not
+  // loading the Docker client, git and the planner.
+  let ctx: CliContext | null = null;
+  const context = async (): Promise<CliContext> => {
+    if (ctx) return ctx;
+    const { createContext } = await import('./context.js');
+    ctx = createContext(io);
+    if (overrides.docker) ctx.docker = overrides.docker;
+    return ctx;
+  };
+  const planApply = () => import('./plan-apply.js');
+  const driftStatus = () => import('./drift-status.js');
+  const repoOpt = ['--repo <dir|url>', 'desired-state repository: a directory or a git URL', '.'] as const;
+  const branchOpt = ['--branch <name>', 'branch to fetch when --repo is a URL', 'main'] as const;
+
+  program
+    .command('plan')
+    .description('show what apply would change: 0 in sync, 2 changes pending, 1 error')
+    .option(...repoOpt)
+    .option(...branchOpt)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { repo: string; branch: string; json?: boolean }) => setCode(await (await planApply()).runPlan(await context(), opts)));
+
+  program
+    .command('apply')
+    .description('converge the host: 0 converged, 1 failed (failed steps are left as they were)')
+    .option(...repoOpt)
+    .option(...branchOpt)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { repo: string; branch: string; json?: boolean }) => setCode(await (await planApply()).runApply(await context(), opts)));
+
+  program
+    .command('drift')
+    .description('compare the host with what berth last applied: 0 no drift, 2 drift found, 1 error')
+    .option('--repo <dir|url>', 'baseline when nothing was applied yet (default: .)')
+    .option(...branchOpt)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { repo?: string; branch: string; json?: boolean }) => setCode(await (await driftStatus()).runDrift(await context(), opts)));
+
+  program
+    .command('status')
+    .description('applied revision and the state and health of every service')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => setCode(await (await driftStatus()).runStatus(await context(), opts)));
+
   return program;
 }
 
-export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
+export async function main(argv: string[], io: CliIO = processIO(), overrides: CliOverrides = {}): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (c) => (code = c));
+  const program = buildProgram(io, (c) => (code = c), overrides);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -1,4 +1,4 @@
-import { main } from '../../src/cli/main.js';
+import { main, type CliOverrides } from '../../src/cli/main.js';
 
 export interface CliRun {
   code: number;
@@ -9,7 +9,7 @@ export interface CliRun {
 }
 
 /** Run the berth CLI in-process with captured output and a controlled environment. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}, overrides: CliOverrides = {}): Promise<CliRun> {
   const all: string[] = [];
   const out: string[] = [];
   const err: string[] = [];
@@ -23,6 +23,6 @@ export async function runCli(args: string[], env: Record<string, string | undefi
       err.push(l);
     },
     env,
-  });
+  }, overrides);
   return { code, output: all.join('\n') + '\n', stdout: out.join('\n'), stderr: err.join('\n') };
 }

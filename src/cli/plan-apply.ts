@@ -1,0 +1,121 @@
+import type { OpResult } from '../apply/apply.js';
+import { reconcile, type ReconcileResult } from '../loop/reconcile.js';
+import type { Op } from '../model/plan.js';
+import { renderPlanJson, renderPlanText } from '../plan/render.js';
+import { resolveSource, type CliContext } from './context.js';
+import { renderDiagnostic } from './render-diagnostics.js';
+
+export interface PlanOptions {
+  repo: string;
+  branch: string;
+  json?: boolean;
+}
+
+/** Print validation problems; true when the desired state was invalid (exit 1, nothing changed). */
+function reportInvalid(ctx: CliContext, r: ReconcileResult, json: boolean | undefined): boolean {
+  if (r.outcome !== 'invalid') {
+    if (!json) for (const d of r.diagnostics) ctx.io.err(renderDiagnostic(d));
+    return false;
+  }
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  if (json) ctx.io.out(JSON.stringify({ valid: false, errors }, null, 2));
+  else for (const d of errors) ctx.io.err(renderDiagnostic(d));
+  ctx.io.err(`invalid desired state: ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}; nothing was changed`);
+  return true;
+}
+
+/** `berth plan`: 0 in sync · 2 changes pending · 1 error. */
+export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<number> {
+  const source = await resolveSource(ctx, opts.repo, opts.branch);
+  const r = await reconcile(source, { docker: await ctx.docker(), state: ctx.state, clock: ctx.clock, env: ctx.io.env }, 'plan');
+  if (reportInvalid(ctx, r, opts.json)) return 1;
+  const plan = r.plan!;
+  if (opts.json) ctx.io.out(JSON.stringify(renderPlanJson(plan), null, 2));
+  else ctx.io.out(renderPlanText(plan).replace(/\n$/, ''));
+  if (plan.errors.length > 0) return 1;
+  return plan.ops.length === 0 ? 0 : 2;
+}
+
+/** `berth apply`: 0 converged · 1 failed (what failed, what was left as it was). */
+export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<number> {
+  const source = await resolveSource(ctx, opts.repo, opts.branch);
+  const rev = source.revision ? source.revision.slice(0, 12) : 'the working tree';
+  let width = 0;
+  const r = await reconcile(
+    source,
+    {
+      docker: await ctx.docker(),
+      state: ctx.state,
+      clock: ctx.clock,
+      env: ctx.io.env,
+      reporter: opts.json
+        ? undefined
+        : {
+            planned: (plan) => {
+              width = Math.max(0, ...plan.ops.map((o) => o.object.length));
+              ctx.io.out(`Applying ${rev}: ${plan.ops.length} ${plan.ops.length === 1 ? 'change' : 'changes'}`);
+            },
+            progress: (op, message) => ctx.io.out(`  … ${op.object.padEnd(width)}  ${message}`),
+            finished: (op, res) => ctx.io.out(opLine(op, res, width)),
+          },
+    },
+    'apply',
+  );
+  if (reportInvalid(ctx, r, opts.json)) return 1;
+  const plan = r.plan!;
+  if (plan.errors.length > 0) {
+    if (opts.json) ctx.io.out(JSON.stringify({ ...renderPlanJson(plan), result: 'refused' }, null, 2));
+    else for (const e of plan.errors) ctx.io.err(`Error: ${e.stack}/${e.object}: ${e.message}`);
+    ctx.io.err('the plan has errors; nothing was changed');
+    return 1;
+  }
+  if (r.outcome === 'in-sync') {
+    if (opts.json) ctx.io.out(JSON.stringify({ revision: source.revision, result: 'in-sync', summary: plan.summary, ops: [] }, null, 2));
+    else ctx.io.out(`No changes. The host matches the desired state (${rev}).`);
+    return 0;
+  }
+  const result = r.apply!;
+  const failed = result.results.filter((x) => x.status !== 'ok');
+  if (opts.json) {
+    ctx.io.out(JSON.stringify({ revision: source.revision, result: r.outcome, durationMs: result.durationMs, summary: plan.summary, ops: result.results }, null, 2));
+    return result.ok ? 0 : 1;
+  }
+  const secs = (result.durationMs / 1000).toFixed(1);
+  if (result.ok) {
+    const s = plan.summary;
+    ctx.io.out(`Apply complete (${rev}) in ${secs}s: ${s.create} created, ${s.recreate} recreated, ${s.update} updated, ${s.remove} removed.`);
+    return 0;
+  }
+  ctx.io.err(`Apply failed (${rev}) in ${secs}s: ${failed.filter((x) => x.status === 'failed').length} failed, ${failed.filter((x) => x.status === 'skipped').length} skipped.`);
+  for (const x of failed) ctx.io.err(`  ${x.status === 'failed' ? '✗' : '·'} ${x.object}: ${x.error ?? x.status}`);
+  ctx.io.err('Everything not listed above was applied; failed and skipped objects were left as they were.');
+  return 1;
+}
+
+const SIGN: Record<Op['action'], string> = { create: '+', recreate: '~', update: '~', start: '~', remove: '-' };
+
+function opLine(op: Op, r: OpResult, width: number): string {
+  const secs = `${(r.durationMs / 1000).toFixed(1)}s`;
+  if (r.status === 'ok') return `  ${SIGN[op.action]} ${op.object.padEnd(width)}  ${pastTense(op)} (${secs})`;
+  return `  ✗ ${op.object.padEnd(width)}  ${r.status}: ${r.error ?? ''}`;
+}
+
+function pastTense(op: Op): string {
+  switch (op.kind) {
+    case 'network.create':
+    case 'volume.create':
+    case 'service.create':
+      return 'created';
+    case 'network.recreate':
+    case 'service.recreate':
+      return 'recreated';
+    case 'service.start':
+      return 'started';
+    case 'service.connect':
+      return 'networks updated';
+    case 'network.remove':
+    case 'service.remove':
+    case 'container.cleanup':
+      return 'removed';
+  }
+}

@@ -1,0 +1,105 @@
+import { applyPlan, type ApplyReporter, type ApplyResult, type ReplaceContainer } from '../apply/apply.js';
+import { buildAppliedRecord, mergeAppliedRecord } from '../apply/applied-record.js';
+import { loadDesiredState } from '../compose/load.js';
+import type { Validators } from '../compose/schema.js';
+import type { AppliedRecord } from '../model/applied.js';
+import type { DesiredState } from '../model/desired.js';
+import type { Diagnostic } from '../model/errors.js';
+import type { LiveState } from '../model/live.js';
+import type { Plan } from '../model/plan.js';
+import { observe } from '../observe/observe.js';
+import { buildPlan } from '../plan/build-plan.js';
+import type { Clock } from '../ports/clock.js';
+import type { DockerPort } from '../ports/docker.js';
+import type { DesiredSource } from '../ports/git.js';
+import type { StateStore } from '../ports/state.js';
+
+/**
+ * One pass of observe → plan → (apply): the unit of work of `berth plan`,
+ * `berth apply` and every loop of `berth run`. Returns what happened as data;
+ * callers decide how to print, log, count or notify it.
+ */
+export interface ReconcileDeps {
+  docker: DockerPort;
+  state: StateStore;
+  clock: Clock;
+  env: Record<string, string | undefined>;
+  validators?: Validators;
+  reporter?: ApplyReporter;
+  signal?: AbortSignal;
+  replace?: ReplaceContainer;
+  concurrency?: number;
+}
+
+export type ReconcileOutcome = 'invalid' | 'plan-error' | 'in-sync' | 'changes-pending' | 'converged' | 'failed';
+
+export interface ReconcileResult {
+  outcome: ReconcileOutcome;
+  source: DesiredSource;
+  diagnostics: Diagnostic[];
+  desired: DesiredState | null;
+  live: LiveState | null;
+  applied: AppliedRecord | null;
+  plan: Plan | null;
+  apply: ApplyResult | null;
+  durationMs: number;
+}
+
+export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode: 'plan' | 'apply'): Promise<ReconcileResult> {
+  const t0 = deps.clock.now();
+  const base = { source, live: null, applied: null, plan: null, apply: null };
+  const { state: desired, diagnostics } = loadDesiredState(source.dir, { env: deps.env, validators: deps.validators });
+  if (!desired) return { ...base, outcome: 'invalid', diagnostics, desired: null, durationMs: deps.clock.now() - t0 };
+
+  const [live, applied] = await Promise.all([observe(deps.docker), deps.state.readApplied()]);
+  const plan = buildPlan(desired, live, applied, source.revision);
+  const done = (outcome: ReconcileOutcome, apply: ApplyResult | null = null): ReconcileResult => ({
+    outcome,
+    source,
+    diagnostics,
+    desired,
+    live,
+    applied,
+    plan,
+    apply,
+    durationMs: deps.clock.now() - t0,
+  });
+  if (plan.errors.length > 0) return done('plan-error');
+  if (mode === 'plan') return done(plan.ops.length === 0 ? 'in-sync' : 'changes-pending');
+
+  const release = await deps.state.lock();
+  try {
+    const salt = await deps.state.salt();
+    const record = buildAppliedRecord(desired, source.revision, source.origin, salt, new Date(deps.clock.now()));
+    if (plan.ops.length === 0) {
+      // Record even a no-op so drift and status have a baseline for this revision.
+      if (!applied || applied.revision !== source.revision || JSON.stringify(applied.stacks) !== JSON.stringify(record.stacks)) {
+        await deps.state.writeApplied(record);
+      }
+      return done('in-sync');
+    }
+    const result = await applyPlan(plan, {
+      docker: deps.docker,
+      clock: deps.clock,
+      desired,
+      settings: desired.settings,
+      revision: source.revision,
+      reporter: deps.reporter,
+      signal: deps.signal,
+      replace: deps.replace,
+      concurrency: deps.concurrency,
+    });
+    await deps.state.writeApplied(result.ok ? record : mergeAppliedRecord(applied, record, result.notApplied));
+    await deps.state.appendHistory({
+      at: new Date(deps.clock.now()).toISOString(),
+      revision: source.revision,
+      result: result.ok ? 'converged' : 'failed',
+      summary: plan.summary,
+      failed: result.results.filter((r) => r.status !== 'ok').map((r) => r.id),
+      durationMs: result.durationMs,
+    });
+    return done(result.ok ? 'converged' : 'failed', result);
+  } finally {
+    await release();
+  }
+}
