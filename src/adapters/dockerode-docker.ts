@@ -1,11 +1,12 @@
 import { PassThrough, type Readable } from 'node:stream';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { LABEL, MANAGED_FILTER } from '../labels.js';
 import type { NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../model/desired.js';
 import type { ContainerState, Health, LiveContainer, LiveNetwork, LiveVolume } from '../model/live.js';
 import type { ContainerDetails, DockerEvent, DockerPort } from '../ports/docker.js';
 import { apiAtLeast, containerCreateBody, endpointSettings, MULTI_NETWORK_CREATE_API, networksInOrder } from './container-body.js';
-import { dockerConnectionFromEnv } from './docker-connection.js';
+import { dockerConnectionFromEnv, type DockerConnection } from './docker-connection.js';
+import { engineGetter, EngineHttpError, type EngineGet } from './engine-http.js';
 
 /**
  * The DockerPort on dockerode 4. Every method is one Engine API call, except
@@ -140,25 +141,51 @@ interface RawEvent {
 export interface DockerodeDockerOptions {
   /** A ready client; default: one built from DOCKER_HOST & co. (docker-connection.ts). */
   docker?: Dockerode;
+  /** The connection to use (default: from the process environment). */
+  connection?: DockerConnection;
 }
 
 export class DockerodeDocker implements DockerPort {
-  readonly docker: Dockerode;
+  private clientP: Promise<Dockerode> | null;
+  private readonly get: EngineGet | null;
+  private readonly connection: DockerConnection;
   private apiVersionP: Promise<string> | null = null;
 
   constructor(opts: DockerodeDockerOptions = {}) {
-    this.docker = opts.docker ?? new Dockerode(dockerConnectionFromEnv().options);
+    this.connection = opts.connection ?? dockerConnectionFromEnv();
+    this.clientP = opts.docker ? Promise.resolve(opts.docker) : null;
+    // The read path (list calls) skips dockerode when a plain socket/tcp GET can do.
+    this.get = opts.docker ? null : engineGetter(this.connection);
   }
 
   /** A client for the engine DOCKER_HOST & co. name (unix socket, tcp+TLS, ssh), as the docker CLI finds it. */
   static fromEnv(env: Record<string, string | undefined> = process.env): DockerodeDocker {
-    return new DockerodeDocker({ docker: new Dockerode(dockerConnectionFromEnv(env).options) });
+    return new DockerodeDocker({ connection: dockerConnectionFromEnv(env) });
+  }
+
+  /** dockerode, loaded on first use: a no-op pass never needs it. */
+  private client(): Promise<Dockerode> {
+    this.clientP ??= import('dockerode').then((m) => new m.default(this.connection.options));
+    return this.clientP;
+  }
+
+  /** A list call: plain GET when possible, else dockerode. */
+  private async list<T>(operation: string, path: string, viaClient: (d: Dockerode) => Promise<T>): Promise<T> {
+    if (this.get) {
+      try {
+        return await this.get<T>(path);
+      } catch (e) {
+        throw e instanceof EngineHttpError ? new DockerEngineError(operation, e.status, e.message) : wrap(operation, e);
+      }
+    }
+    const d = await this.client();
+    return call(operation, () => viaClient(d));
   }
 
   /** The engine's API version (`1.41`), asked once. */
   apiVersion(): Promise<string> {
     if (!this.apiVersionP) {
-      this.apiVersionP = call('get engine version', () => this.docker.version()).then(
+      this.apiVersionP = call('get engine version', async () => (await this.client()).version()).then(
         (v) => v.ApiVersion,
         (err: unknown) => {
           this.apiVersionP = null; // try again next time
@@ -170,26 +197,26 @@ export class DockerodeDocker implements DockerPort {
   }
 
   async ping(): Promise<void> {
-    await call('ping engine', () => this.docker.ping());
+    await call('ping engine', async () => (await this.client()).ping());
   }
 
   async listContainers(): Promise<LiveContainer[]> {
-    const list = await call('list containers', () => this.docker.listContainers({ all: true }));
+    const list = await this.list('list containers', '/containers/json?all=1', (d) => d.listContainers({ all: true }));
     return list.map(toLiveContainer);
   }
 
   async listNetworks(): Promise<LiveNetwork[]> {
-    const list = await call('list networks', () => this.docker.listNetworks());
+    const list = await this.list('list networks', '/networks', (d) => d.listNetworks());
     return list.map(toLiveNetwork);
   }
 
   async listVolumes(): Promise<LiveVolume[]> {
-    const res = await call('list volumes', () => this.docker.listVolumes());
+    const res = await this.list('list volumes', '/volumes', (d) => d.listVolumes());
     return (res.Volumes ?? []).map((v) => ({ name: v.Name, driver: v.Driver, labels: { ...(v.Labels ?? {}) } }));
   }
 
   async listImageTags(): Promise<string[]> {
-    const images = await call('list images', () => this.docker.listImages());
+    const images = await this.list('list images', '/images/json', (d) => d.listImages());
     const tags = new Set<string>();
     for (const img of images) for (const t of img.RepoTags ?? []) if (t !== '<none>:<none>') tags.add(t);
     return [...tags].sort();
@@ -220,13 +247,13 @@ export class DockerodeDocker implements DockerPort {
         }),
       };
     }
-    const net = await call(`create network ${spec.name}`, () => this.docker.createNetwork(bodyOnly(body) as unknown as Dockerode.NetworkCreateOptions));
+    const net = await call(`create network ${spec.name}`, async () => (await this.client()).createNetwork(bodyOnly(body) as unknown as Dockerode.NetworkCreateOptions));
     return net.id;
   }
 
   async removeNetwork(idOrName: string): Promise<void> {
     try {
-      await this.docker.getNetwork(idOrName).remove();
+      await (await this.client()).getNetwork(idOrName).remove();
     } catch (err) {
       const e = wrap(`remove network ${idOrName}`, err);
       if (e.statusCode === 404) return;
@@ -236,15 +263,16 @@ export class DockerodeDocker implements DockerPort {
 
   async createVolume(spec: VolumeSpec, labels: Record<string, string>): Promise<void> {
     const body = { Name: spec.name, Driver: spec.driver, DriverOpts: spec.driverOpts, Labels: { ...spec.labels, ...labels } };
-    await call(`create volume ${spec.name}`, () => this.docker.createVolume(bodyOnly(body) as unknown as Dockerode.VolumeCreateOptions));
+    await call(`create volume ${spec.name}`, async () => (await this.client()).createVolume(bodyOnly(body) as unknown as Dockerode.VolumeCreateOptions));
   }
 
   async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
     const op = `pull image ${ref}`;
-    const stream = (await call(op, () => this.docker.pull(ref))) as Readable;
+    const stream = (await call(op, async () => (await this.client()).pull(ref))) as Readable;
+    const client = await this.client();
     await new Promise<void>((resolve, reject) => {
       let failure: string | null = null;
-      this.docker.modem.followProgress(
+      client.modem.followProgress(
         stream,
         (err: Error | null) => {
           if (err) reject(wrap(op, err));
@@ -265,11 +293,12 @@ export class DockerodeDocker implements DockerPort {
   async createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>): Promise<string> {
     const api = await this.apiVersion();
     const body = containerCreateBody(spec, name, labels, api);
+    const client = await this.client();
     const created = await call(`create container ${name}`, () =>
       // _query/_body: the name goes in the query string, the spec only in the
       // body (dockerode would otherwise also serialize the whole body, env
       // values included, into the URL).
-      this.docker.createContainer({ _query: { name }, _body: body } as unknown as Dockerode.ContainerCreateOptions),
+      client.createContainer({ _query: { name }, _body: body } as unknown as Dockerode.ContainerCreateOptions),
     );
     const id = created.id;
     if (spec.networkMode === null && !apiAtLeast(api, MULTI_NETWORK_CREATE_API)) {
@@ -288,7 +317,7 @@ export class DockerodeDocker implements DockerPort {
 
   async startContainer(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).start();
+      await (await this.client()).getContainer(id).start();
     } catch (err) {
       const e = wrap(`start container ${id}`, err);
       if (e.statusCode === 304) return; // already started
@@ -299,7 +328,7 @@ export class DockerodeDocker implements DockerPort {
   async stopContainer(id: string, timeoutSeconds?: number): Promise<void> {
     try {
       // Without `t` the engine uses the container's StopTimeout (the spec's stop_grace_period).
-      await this.docker.getContainer(id).stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds });
+      await (await this.client()).getContainer(id).stop(timeoutSeconds === undefined ? {} : { t: timeoutSeconds });
     } catch (err) {
       const e = wrap(`stop container ${id}`, err);
       if (e.statusCode === 304 || e.statusCode === 404) return; // already stopped / already gone
@@ -310,7 +339,7 @@ export class DockerodeDocker implements DockerPort {
   async removeContainer(id: string, force = false): Promise<void> {
     try {
       // Never `v: true`: volumes outlive containers (PRODUCT.md §2).
-      await this.docker.getContainer(id).remove({ force, v: false });
+      await (await this.client()).getContainer(id).remove({ force, v: false });
     } catch (err) {
       const e = wrap(`remove container ${id}`, err);
       if (e.statusCode === 404) return;
@@ -320,7 +349,7 @@ export class DockerodeDocker implements DockerPort {
   }
 
   async renameContainer(id: string, newName: string): Promise<void> {
-    await call(`rename container ${id} to ${newName}`, () => this.docker.getContainer(id).rename({ name: newName }));
+    await call(`rename container ${id} to ${newName}`, async () => (await this.client()).getContainer(id).rename({ name: newName }));
   }
 
   /**
@@ -335,13 +364,13 @@ export class DockerodeDocker implements DockerPort {
   }
 
   private async connect(network: string, containerId: string, endpoint: object, operation: string): Promise<void> {
-    await call(operation, () => this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: endpoint }));
+    await call(operation, async () => (await this.client()).getNetwork(network).connect({ Container: containerId, EndpointConfig: endpoint }));
   }
 
   /** Not attached (or either side gone) is not an error: the end state holds. */
   async disconnectNetwork(network: string, containerId: string): Promise<void> {
     try {
-      await this.docker.getNetwork(network).disconnect({ Container: containerId, Force: false });
+      await (await this.client()).getNetwork(network).disconnect({ Container: containerId, Force: false });
     } catch (err) {
       const e = wrap(`disconnect container ${containerId} from network ${network}`, err);
       if (e.statusCode === 404) return;
@@ -352,7 +381,7 @@ export class DockerodeDocker implements DockerPort {
   }
 
   async inspectContainer(id: string): Promise<ContainerDetails> {
-    const c = await call(`inspect container ${id}`, () => this.docker.getContainer(id).inspect());
+    const c = await call(`inspect container ${id}`, async () => (await this.client()).getContainer(id).inspect());
     const log = c.State.Health?.Log ?? [];
     const last = log.length > 0 ? log[log.length - 1] : undefined;
     const test = c.Config.Healthcheck?.Test ?? [];
@@ -373,14 +402,14 @@ export class DockerodeDocker implements DockerPort {
 
   async exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     const what = `exec in container ${id}: ${JSON.stringify(cmd)}`;
-    const container = this.docker.getContainer(id);
+    const container = (await this.client()).getContainer(id);
     const exec = await call(what, () => container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false }));
     const started = Date.now();
     const stream = (await call(what, () => exec.start({ hijack: true, stdin: false }))) as NodeJS.ReadWriteStream & { destroy(): void };
     const out = new TailBuffer(EXEC_OUTPUT_LIMIT);
     const sink = new PassThrough();
     sink.on('data', (chunk: Buffer) => out.push(chunk));
-    this.docker.modem.demuxStream(stream, sink, sink);
+    (await this.client()).modem.demuxStream(stream, sink, sink);
 
     let timer: NodeJS.Timeout | undefined;
     const finished = new Promise<void>((resolve, reject) => {
@@ -476,25 +505,25 @@ export class DockerodeDocker implements DockerPort {
         return;
       }
       if (type === 'network') {
-        const netLabels = await lookup(managedNetworks, id, async () => labelsIfManaged((await this.docker.getNetwork(id).inspect()).Labels), {} as Record<string, string>);
+        const netLabels = await lookup(managedNetworks, id, async () => labelsIfManaged((await (await this.client()).getNetwork(id).inspect()).Labels), {} as Record<string, string>);
         let pass = netLabels !== null;
         const container = attrs.container;
         if (!pass && container && (action === 'connect' || action === 'disconnect')) {
-          pass = await lookup(managedContainers, container, async () => labelsIfManaged((await this.docker.getContainer(container).inspect()).Config.Labels) !== null, true);
+          pass = await lookup(managedContainers, container, async () => labelsIfManaged((await (await this.client()).getContainer(container).inspect()).Config.Labels) !== null, true);
         }
         if (pass) onEvent({ type: 'network', action, id, name: attrs.name ?? '', labels: netLabels ?? {}, time });
         if (action === 'destroy') managedNetworks.delete(id);
         return;
       }
       if (type === 'volume') {
-        const volLabels = await lookup(managedVolumes, id, async () => labelsIfManaged((await this.docker.getVolume(id).inspect()).Labels), {} as Record<string, string>);
+        const volLabels = await lookup(managedVolumes, id, async () => labelsIfManaged((await (await this.client()).getVolume(id).inspect()).Labels), {} as Record<string, string>);
         if (volLabels !== null) onEvent({ type: 'volume', action, id, name: id, labels: volLabels, time });
         if (action === 'destroy') managedVolumes.delete(id);
       }
     };
 
     const subscribe = (filters: Record<string, string[]>, what: string) => {
-      this.docker.getEvents({ filters }).then(
+      this.client().then((d) => d.getEvents({ filters })).then(
         (s) => {
           const stream = s as Readable;
           if (closed) {

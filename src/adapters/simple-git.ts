@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
+import { execFile } from 'node:child_process';
 import type { DesiredSource, GitPort } from '../ports/git.js';
 
 /** A URL for display: any user:token@ part removed (tokens are secrets). */
@@ -23,6 +23,8 @@ export class SimpleGitPort implements GitPort {
     const dir = join(this.cacheDir, createHash('sha256').update(url).digest('hex').slice(0, 16));
     await mkdir(this.cacheDir, { recursive: true });
     const cloned = existsSync(join(dir, '.git'));
+    // simple-git loads on first fetch: plan/apply on a local directory never need it.
+    const { simpleGit } = await import('simple-git');
     try {
       if (!cloned) {
         await simpleGit().clone(url, dir, ['--depth', '1', '--branch', branch, '--single-branch', '--no-tags']);
@@ -41,19 +43,18 @@ export class SimpleGitPort implements GitPort {
     return { dir, revision: info?.revision ?? null, origin: redactUrl(url), subject: info?.subject, author: info?.author };
   }
 
+  /** Two plain `git` calls: cheaper than loading simple-git for a read. */
   async localRevision(dir: string): Promise<{ revision: string; subject: string; author: string; dirty: boolean } | null> {
-    const git = simpleGit(dir);
-    try {
-      if (!(await git.checkIsRepo())) return null;
-      const log = await git.log({ maxCount: 1 });
-      const latest = log.latest;
-      if (!latest) return null;
-      // Only changes under this directory make its state differ from the commit.
-      const porcelain = await git.raw(['status', '--porcelain', '--', '.']);
-      return { revision: latest.hash, subject: latest.message, author: latest.author_name, dirty: porcelain.trim() !== '' };
-    } catch {
-      return null;
-    }
+    const git = (args: string[]) =>
+      new Promise<string | null>((resolve) =>
+        execFile('git', args, { cwd: dir, timeout: 10_000 }, (err, stdout) => resolve(err ? null : stdout)),
+      );
+    // Only changes under this directory make its state differ from the commit.
+    const [log, porcelain] = await Promise.all([git(['log', '-1', '--format=%H%x00%an%x00%s']), git(['status', '--porcelain', '--', '.'])]);
+    if (!log) return null;
+    const [revision = '', author = '', subject = ''] = log.trim().split('\0');
+    if (!/^[0-9a-f]{40,64}$/.test(revision)) return null;
+    return { revision, subject, author, dirty: (porcelain ?? '').trim() !== '' };
   }
 }
 
