@@ -1,0 +1,332 @@
+import { detectDrift, type DriftItem } from '../drift/detect.js';
+import type { Validators } from '../compose/schema.js';
+import type { Diagnostic } from '../model/errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { DockerEvent, DockerPort } from '../ports/docker.js';
+import { isRemoteRepo, type DesiredSource, type GitPort } from '../ports/git.js';
+import type { Logger } from '../ports/logger.js';
+import type { StateStore } from '../ports/state.js';
+import { reconcile, type ReconcileOutcome, type ReconcileResult } from './reconcile.js';
+import { SingleFlight } from './single-flight.js';
+
+/**
+ * `berth run`: reconcile on every trigger — the interval (with jitter), a
+ * webhook, a file change in a local repo, a Docker event on a managed object —
+ * one run at a time, with the safety rules of PRODUCT.md §5:
+ *  - a commit that fails validation is not applied; the errors are reported
+ *    once per commit, and the last good desired state keeps being enforced;
+ *  - a revision whose apply failed is retried with exponential backoff
+ *    (capped at the interval) until a new commit arrives;
+ *  - git or engine failures are logged, counted and retried; the process stays up.
+ */
+export interface ControllerOptions {
+  repo: string;
+  branch: string;
+  intervalMs: number;
+  /** Host name for messages. */
+  name: string;
+}
+
+export interface ControllerMetrics {
+  observeReconcile(seconds: number, result: 'converged' | 'in_sync' | 'failed' | 'invalid' | 'error'): void;
+  gitFetchFailed(): void;
+  setRevision(revision: string): void;
+  setDrift(items: { stack: string; kind: string }[]): void;
+}
+
+export interface ControllerEvents {
+  /** A commit failed validation (called once per commit). */
+  invalid?(revision: string | null, errors: Diagnostic[]): void;
+  /** A reconcile finished. */
+  reconciled?(result: ReconcileResult): void;
+  /** Drift as seen after a reconcile. */
+  drift?(items: DriftItem[]): void;
+}
+
+export interface ControllerDeps {
+  docker: DockerPort;
+  git: GitPort;
+  state: StateStore;
+  clock: Clock;
+  env: Record<string, string | undefined>;
+  log: Logger;
+  metrics?: ControllerMetrics;
+  validators?: Validators;
+  events?: ControllerEvents;
+  /** Watch a local repo for changes; returns a stop function. */
+  watch?: (dir: string, onChange: () => void) => () => Promise<void>;
+  random?: () => number;
+}
+
+export interface ControllerStatus {
+  repo: string;
+  branch: string;
+  ready: boolean;
+  running: boolean;
+  reconciles: number;
+  lastFetched: { revision: string | null; at: string } | null;
+  lastApplied: { revision: string | null; at: string } | null;
+  lastResult: { outcome: ReconcileOutcome | 'error'; at: string; durationMs: number; revision: string | null; errors: string[] } | null;
+  validationErrors: Diagnostic[];
+  backoff: { revision: string | null; until: string; attempts: number } | null;
+  drift: DriftItem[];
+  stacks: { name: string; services: { name: string; state: string; health: string | null }[] }[];
+}
+
+const DOCKER_TRIGGER_ACTIONS = new Set(['die', 'stop', 'kill', 'destroy', 'disconnect', 'oom', 'pause', 'rename']);
+
+export class Controller {
+  private readonly flight: SingleFlight;
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | null = null;
+  private unsubscribeEvents: (() => void) | null = null;
+  private stopWatch: (() => Promise<void>) | null = null;
+  private stopped = false;
+
+  private ready = false;
+  private lastGood: DesiredSource | null = null;
+  private reportedInvalid: string | null | undefined = undefined;
+  private failed: { revision: string | null; attempts: number; until: number } | null = null;
+  private lastFetched: ControllerStatus['lastFetched'] = null;
+  private lastApplied: ControllerStatus['lastApplied'] = null;
+  private lastResult: ControllerStatus['lastResult'] = null;
+  private validationErrors: Diagnostic[] = [];
+  private drift: DriftItem[] = [];
+  private stacks: ControllerStatus['stacks'] = [];
+  private eventBackoffMs = 1000;
+
+  constructor(
+    private readonly opts: ControllerOptions,
+    private readonly deps: ControllerDeps,
+  ) {
+    this.flight = new SingleFlight((reasons) => this.runOnce(reasons));
+  }
+
+  start(): void {
+    this.trigger('startup');
+    this.scheduleInterval();
+    this.subscribeEvents();
+    if (!isRemoteRepo(this.opts.repo) && this.deps.watch) {
+      this.stopWatch = this.deps.watch(this.opts.repo, () => this.trigger('file-change'));
+    }
+  }
+
+  trigger(reason: string): void {
+    if (this.stopped) return;
+    this.flight.trigger(reason);
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  get reconciles(): number {
+    return this.flight.count;
+  }
+
+  idle(): Promise<void> {
+    return this.flight.idle();
+  }
+
+  /** Stop triggers, let the current step finish (apply stops between ops), resolve when idle. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.unsubscribeEvents?.();
+    this.flight.clear();
+    this.abort.abort();
+    await this.stopWatch?.();
+    await this.flight.idle();
+  }
+
+  status(): ControllerStatus {
+    return {
+      repo: this.lastGood?.origin ?? this.opts.repo.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@'),
+      branch: this.opts.branch,
+      ready: this.ready,
+      running: this.flight.busy,
+      reconciles: this.flight.count,
+      lastFetched: this.lastFetched,
+      lastApplied: this.lastApplied,
+      lastResult: this.lastResult,
+      validationErrors: this.validationErrors,
+      backoff: this.failed ? { revision: this.failed.revision, until: new Date(this.failed.until).toISOString(), attempts: this.failed.attempts } : null,
+      drift: this.drift,
+      stacks: this.stacks,
+    };
+  }
+
+  private scheduleInterval(): void {
+    if (this.stopped) return;
+    // ±10 % jitter so many hosts on one repo do not fetch in lockstep.
+    const jitter = 1 + ((this.deps.random ?? Math.random)() * 0.2 - 0.1);
+    this.timer = setTimeout(() => {
+      this.trigger('interval');
+      this.scheduleInterval();
+    }, Math.max(100, Math.round(this.opts.intervalMs * jitter)));
+    this.timer.unref?.();
+  }
+
+  private subscribeEvents(): void {
+    if (this.stopped) return;
+    this.unsubscribeEvents = this.deps.docker.events(
+      (e: DockerEvent) => {
+        this.eventBackoffMs = 1000;
+        if (DOCKER_TRIGGER_ACTIONS.has(e.action)) this.trigger(`docker:${e.type}:${e.action}`);
+      },
+      (err: Error) => {
+        // The engine went away (restart, socket gone): resubscribe with backoff.
+        this.deps.log.warn({ err: err.message, retryInMs: this.eventBackoffMs }, 'docker event stream ended');
+        this.unsubscribeEvents = null;
+        const wait = this.eventBackoffMs;
+        this.eventBackoffMs = Math.min(this.eventBackoffMs * 2, 30_000);
+        setTimeout(() => {
+          if (this.stopped) return;
+          this.subscribeEvents();
+          // Whatever happened while we were deaf is seen by one reconcile.
+          this.trigger('docker-reconnect');
+        }, wait).unref?.();
+      },
+    );
+  }
+
+  private async fetchSource(): Promise<DesiredSource | null> {
+    const { repo, branch } = this.opts;
+    try {
+      if (isRemoteRepo(repo)) return await this.deps.git.fetch(repo, branch);
+      const info = await this.deps.git.localRevision(repo);
+      return { dir: repo, revision: info?.revision ?? null, origin: repo, subject: info?.subject, author: info?.author };
+    } catch (e) {
+      this.deps.metrics?.gitFetchFailed();
+      this.deps.log.warn({ err: (e as Error).message }, 'fetching the desired state failed; keeping the last good state');
+      return null;
+    }
+  }
+
+  private async runOnce(reasons: string[]): Promise<void> {
+    if (this.stopped) return;
+    const t0 = this.deps.clock.now();
+    const at = () => new Date(this.deps.clock.now()).toISOString();
+    let source = await this.fetchSource();
+    if (source) this.lastFetched = { revision: source.revision, at: at() };
+    else source = this.lastGood;
+    if (!source) {
+      this.lastResult = { outcome: 'error', at: at(), durationMs: this.deps.clock.now() - t0, revision: null, errors: ['the desired state could not be fetched yet'] };
+      this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'error');
+      return;
+    }
+    // A revision that failed to apply waits out its backoff (a new commit resets it).
+    if (this.failed && this.failed.revision === source.revision && this.deps.clock.now() < this.failed.until) {
+      this.deps.log.info({ revision: source.revision, until: new Date(this.failed.until).toISOString(), reasons }, 'revision failed before; waiting for its backoff');
+      return;
+    }
+    try {
+      let result = await reconcile(source, this.reconcileDeps(), 'apply');
+      if (result.outcome === 'invalid') {
+        const errors = result.diagnostics.filter((d) => d.severity === 'error');
+        this.validationErrors = errors;
+        if (this.reportedInvalid !== source.revision) {
+          this.reportedInvalid = source.revision;
+          this.deps.log.error(
+            { revision: source.revision, errors: errors.map((d) => `${d.file}:${d.line}:${d.col}: ${d.path ? `${d.path}: ` : ''}${d.message}`) },
+            'desired state is invalid; not applied, the last good state stays',
+          );
+          this.deps.events?.invalid?.(source.revision, errors);
+        }
+        this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'invalid');
+        this.lastResult = { outcome: 'invalid', at: at(), durationMs: this.deps.clock.now() - t0, revision: source.revision, errors: errors.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`) };
+        // Keep enforcing the last good desired state (self-heal still works).
+        if (this.lastGood && this.lastGood.revision !== source.revision && this.lastGood.dir !== source.dir) {
+          result = await reconcile(this.lastGood, this.reconcileDeps(), 'apply');
+          this.record(result, reasons, t0, true);
+        }
+        return;
+      }
+      this.validationErrors = [];
+      this.reportedInvalid = undefined;
+      if (result.outcome !== 'plan-error') this.lastGood = source;
+      this.record(result, reasons, t0, false);
+    } catch (e) {
+      const msg = (e as Error).message;
+      this.deps.log.error({ err: msg, revision: source.revision, reasons }, 'reconcile failed');
+      this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'error');
+      this.lastResult = { outcome: 'error', at: at(), durationMs: this.deps.clock.now() - t0, revision: source.revision, errors: [msg] };
+      this.noteFailure(source.revision);
+    }
+  }
+
+  private reconcileDeps() {
+    return {
+      docker: this.deps.docker,
+      state: this.deps.state,
+      clock: this.deps.clock,
+      env: this.deps.env,
+      validators: this.deps.validators,
+      signal: this.abort.signal,
+    };
+  }
+
+  private noteFailure(revision: string | null): void {
+    const attempts = this.failed && this.failed.revision === revision ? this.failed.attempts + 1 : 1;
+    // 1/16 of the interval, doubling, never more than the interval.
+    const delay = Math.min(this.opts.intervalMs, (this.opts.intervalMs / 16) * 2 ** (attempts - 1));
+    this.failed = { revision, attempts, until: this.deps.clock.now() + delay };
+  }
+
+  private record(result: ReconcileResult, reasons: string[], t0: number, lastGood: boolean): void {
+    const at = new Date(this.deps.clock.now()).toISOString();
+    const durationMs = this.deps.clock.now() - t0;
+    const rev = result.source.revision;
+    const errors = [
+      ...(result.plan?.errors.map((e) => `${e.stack}/${e.object}: ${e.message}`) ?? []),
+      ...(result.apply?.results.filter((r) => r.status !== 'ok').map((r) => `${r.object}: ${r.error ?? r.status}`) ?? []),
+    ];
+    const outcome = result.outcome;
+    const metric = outcome === 'converged' ? 'converged' : outcome === 'in-sync' ? 'in_sync' : 'failed';
+    this.deps.metrics?.observeReconcile(durationMs / 1000, metric);
+    if (!lastGood) this.lastResult = { outcome, at, durationMs, revision: rev, errors };
+    if (outcome === 'converged' || outcome === 'in-sync') {
+      this.ready = true;
+      this.failed = null;
+      this.lastApplied = { revision: rev, at };
+      if (rev) this.deps.metrics?.setRevision(rev);
+    } else if (outcome === 'failed' || outcome === 'plan-error') {
+      this.noteFailure(rev);
+    }
+    const summary = result.plan?.summary;
+    this.deps.log.info(
+      {
+        revision: rev,
+        outcome,
+        durationMs,
+        reasons,
+        ops: result.plan?.ops.length ?? 0,
+        ...(summary ?? {}),
+        failed: result.apply?.results.filter((r) => r.status !== 'ok').length ?? 0,
+        ...(errors.length ? { errors } : {}),
+        ...(lastGood ? { enforcing: 'last good revision' } : {}),
+      },
+      'reconcile',
+    );
+    if (result.live && result.applied !== undefined) {
+      this.updateDrift(result);
+    }
+    this.deps.events?.reconciled?.(result);
+  }
+
+  private updateDrift(result: ReconcileResult): void {
+    const live = result.live!;
+    this.stacks = (result.desired?.stacks ?? []).map((s) => ({
+      name: s.name,
+      services: s.services.map((svc) => {
+        const c = live.containers.find((x) => x.name === svc.containerName);
+        return { name: svc.name, state: c?.state ?? 'missing', health: c?.health ?? null };
+      }),
+    }));
+    // Drift is judged against what was applied before this pass (the pass itself may have healed it).
+    if (!result.applied) return;
+    this.drift = detectDrift(result.applied, live);
+    this.deps.metrics?.setDrift(this.drift);
+    this.deps.events?.drift?.(this.drift);
+  }
+}
