@@ -1,16 +1,23 @@
 import type { NetworkSpec, ServiceSpec, VolumeSpec } from '../model/desired.js';
 import { LABEL } from '../labels.js';
 
+/** The ownership labels every object berth creates carries (PRODUCT.md §3). */
+function ownership(stack: string, revision: string | null): Record<string, string> {
+  return {
+    [LABEL.managed]: 'true',
+    [LABEL.stack]: stack,
+    ...(revision ? { [LABEL.revision]: revision } : {}),
+    [LABEL.composeProject]: stack,
+  };
+}
+
 /** Labels of a berth container: the service's own, then berth's and Compose's (which win). */
 export function containerLabels(spec: ServiceSpec, revision: string | null): Record<string, string> {
   return {
     ...spec.labels,
-    [LABEL.managed]: 'true',
-    [LABEL.stack]: spec.stack,
+    ...ownership(spec.stack, revision),
     [LABEL.service]: spec.name,
     [LABEL.configHash]: spec.configHash,
-    ...(revision ? { [LABEL.revision]: revision } : {}),
-    [LABEL.composeProject]: spec.stack,
     [LABEL.composeService]: spec.name,
     [LABEL.composeContainerNumber]: '1',
     [LABEL.composeOneoff]: 'False',
@@ -18,23 +25,9 @@ export function containerLabels(spec: ServiceSpec, revision: string | null): Rec
 }
 
 export function networkLabels(spec: NetworkSpec, revision: string | null): Record<string, string> {
-  return {
-    ...spec.labels,
-    [LABEL.managed]: 'true',
-    [LABEL.stack]: spec.stack,
-    ...(revision ? { [LABEL.revision]: revision } : {}),
-    [LABEL.composeProject]: spec.stack,
-    [LABEL.composeNetwork]: spec.key,
-  };
+  return { ...spec.labels, ...ownership(spec.stack, revision), [LABEL.composeNetwork]: spec.key };
 }
 
 export function volumeLabels(spec: VolumeSpec, revision: string | null): Record<string, string> {
-  return {
-    ...spec.labels,
-    [LABEL.managed]: 'true',
-    [LABEL.stack]: spec.stack,
-    ...(revision ? { [LABEL.revision]: revision } : {}),
-    [LABEL.composeProject]: spec.stack,
-    [LABEL.composeVolume]: spec.key,
-  };
+  return { ...spec.labels, ...ownership(spec.stack, revision), [LABEL.composeVolume]: spec.key };
 }
