@@ -50,6 +50,14 @@ export interface ControllerContext {
   /** Local image references, normalized with `normalizeImageRef`. */
   images: Set<string>;
 
+  /**
+   * The stacks this host's berth owns: the desired ones plus those of the last
+   * applied record. Prune removes only objects of these stacks — the inventory
+   * difference, as Flux prunes — so objects another berth (another state dir,
+   * another repo) manages on the same engine are never touched.
+   */
+  inventory: Set<string>;
+
   applied: {
     salt: string;
     services: Map<string, RedactedServiceSpec>;
@@ -126,6 +134,7 @@ export function controllerContext(desired: DesiredState, live: LiveState, applie
     attached,
     volumes,
     images,
+    inventory: new Set([...desired.stacks.map((st) => st.name), ...(applied?.stacks.map((st) => st.name) ?? [])]),
     applied: appliedIdx,
   };
 }
@@ -137,6 +146,11 @@ export function serviceKey(stack: string, service: string): string {
 /** Code-unit order: the same on every machine (localeCompare is not). */
 export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Why a managed object is left alone: its stack is not in this host's inventory. */
+export function notInInventory(kind: string, name: string, stack: string): string {
+  return `${kind} ${name}: managed by berth, but stack "${stack || '(none)'}" was never applied from this repository and state dir; left in place`;
 }
 
 /** `prune` for a stack: the per-stack override in berth.yaml, else the policy. */

@@ -7,6 +7,7 @@ import {
   controllerContext,
   describeContainer,
   emptyResult,
+  notInInventory,
   pruneEnabled,
   type ControllerContext,
   type ControllerResult,
@@ -145,6 +146,10 @@ function planNetworkPrune(ctx: ControllerContext, out: ControllerResult): void {
     if (!isManaged(liveNet.labels) || ctx.wantedNetworks.has(liveNet.name) || seen.has(liveNet.name)) continue;
     seen.add(liveNet.name);
     const stack = liveNet.labels[LABEL.stack] ?? liveNet.labels[LABEL.composeProject] ?? '';
+    if (!ctx.inventory.has(stack)) {
+      out.warnings.push(notInInventory('network', liveNet.name, stack));
+      continue;
+    }
     const stackDesired = ctx.stacks.some((s) => s.name === stack);
     const reason = stackDesired
       ? `no longer declared by stack "${stack}"`

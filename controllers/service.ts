@@ -32,6 +32,7 @@ import {
   emptyResult,
   hashEnvValue,
   normalizeImageRef,
+  notInInventory,
   pruneEnabled,
   serviceKey,
   shortHash,
@@ -549,6 +550,10 @@ export function planContainerPrune(tier: Tier, ctx: ControllerContext): Controll
     const stack = c.labels[LABEL.stack] ?? c.labels[LABEL.composeProject] ?? '';
     const service = c.labels[LABEL.service] ?? c.labels[LABEL.composeService] ?? '';
     if (removalTier(c, stack, service, ctx) !== tier) continue;
+    if (!ctx.inventory.has(stack)) {
+      out.warnings.push(notInInventory('container', c.name, stack));
+      continue;
+    }
     const wave = waveOf(tier);
     if (leftover === 'tmp') {
       out.ops.push(cleanupOp(c, stack, wave, 'leftover of an interrupted rollout'));

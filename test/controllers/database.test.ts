@@ -6,7 +6,8 @@ import type { AppliedRecord } from '../../src/model/applied.js';
 import type { DesiredState } from '../../src/model/desired.js';
 import type { LiveState } from '../../src/model/live.js';
 import type { ServiceRecreateOp } from '../../src/model/plan.js';
-import { appliedFor, desiredFrom, emptyLive, liveFor, stackRepo } from '../support/plan-fixtures.js';
+import { appliedFor, desiredFrom, emptyLive, liveFor, stackRepo, withInventory,
+} from '../support/plan-fixtures.js';
 
 const DATA = (pg: string, rollout = '') => `
 services:
@@ -27,7 +28,7 @@ volumes:
 `;
 
 function dbs(desired: DesiredState, live: LiveState, applied: AppliedRecord | null = null) {
-  return planDatabases(desired, live, applied, controllerContext(desired, live, applied));
+  return planDatabases(desired, live, applied, controllerContext(desired, live, withInventory(applied, live)));
 }
 
 describe('database controller', () => {

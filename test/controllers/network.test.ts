@@ -13,6 +13,7 @@ import {
   managedLabels,
   networkFor,
   stackRepo,
+  withInventory,
 } from '../support/plan-fixtures.js';
 
 const INFRA = `
@@ -45,7 +46,7 @@ networks:
 `;
 
 function plan(desired: DesiredState, live: LiveState) {
-  return planNetworks(desired, live, null, controllerContext(desired, live, null));
+  return planNetworks(desired, live, null, controllerContext(desired, live, withInventory(null, live)));
 }
 
 function netSpec(d: DesiredState, name: string) {

@@ -16,10 +16,12 @@ import {
   liveFor,
   managedLabels,
   stackRepo,
+  withInventory,
 } from '../support/plan-fixtures.js';
 
 function apps(desired: DesiredState, live: LiveState, applied: AppliedRecord | null = null) {
-  return planApps(desired, live, applied, controllerContext(desired, live, applied));
+  const a = withInventory(applied, live);
+  return planApps(desired, live, a, controllerContext(desired, live, a));
 }
 
 const WEB = (o: { image?: string; env?: string; ports?: string; networks?: string; extra?: string } = {}) => `
@@ -483,7 +485,7 @@ services:
     it('puts a removed database in the database tier (from the last applied spec, else the image)', () => {
       const live = liveFor(desired);
       live.containers.push(managed('old', 'pg', { name: 'old-pg-1', image: 'postgres:18' }));
-      const ctx = controllerContext(desired, live, null);
+      const ctx = controllerContext(desired, live, withInventory(null, live));
       expect(planContainerPrune('app', ctx).ops).toEqual([]);
       expect(planContainerPrune('database', ctx).ops.map((o) => [o.id, o.wave, (o as ServiceRemoveOp).tier])).toEqual([
         ['container:old-pg-1', 'databases', 'database'],
@@ -491,7 +493,7 @@ services:
       const applied = appliedFor(desiredFrom(stackRepo({ old: 'services:\n  pg:\n    image: acme/store:1\n    x-berth: {tier: database}\n' })));
       live.containers.push(managed('old', 'pg2', { name: 'old-pg2-1', image: 'acme/store:1' }));
       live.containers.find((c) => c.name === 'old-pg2-1')!.labels[LABEL.service] = 'pg';
-      const withApplied = controllerContext(desired, live, applied);
+      const withApplied = controllerContext(desired, live, withInventory(applied, live));
       expect(planServiceTier('database', withApplied).ops.map((o) => o.id)).toEqual(['container:old-pg-1', 'container:old-pg2-1']);
     });
 

@@ -17,6 +17,7 @@ import {
   loadOk,
   managedLabels,
   stackRepo,
+  withInventory,
 } from '../support/plan-fixtures.js';
 
 const EXAMPLE = 'desired-state';
@@ -25,7 +26,7 @@ describe('buildPlan', () => {
   describe('an environment value changed', () => {
     const before = loadOk(EXAMPLE);
     const after = loadOk(EXAMPLE, { WEB_GREETING: 'a-brand-new-greeting-value' });
-    const plan = buildPlan(after, liveFor(before), appliedFor(before), 'abc123');
+    const plan = buildPlan(after, (liveFor(before)), withInventory(appliedFor(before), liveFor(before)), 'abc123');
 
     it('recreates only that service, naming the key', () => {
       expect(plan.errors).toEqual([]);
@@ -48,7 +49,7 @@ describe('buildPlan', () => {
       }
       // Every other secret of the example repo stays hidden too.
       for (const out of outputs) expect(out).not.toContain('example-not-a-secret');
-      expect(JSON.stringify(buildPlan(after, emptyLive(), null, null))).not.toContain('example-not-a-secret');
+      expect(JSON.stringify(buildPlan(after, (emptyLive()), withInventory(null, emptyLive()), null))).not.toContain('example-not-a-secret');
     });
 
     it('still hands apply the real values', () => {
@@ -61,7 +62,7 @@ describe('buildPlan', () => {
     const desired = loadOk(EXAMPLE);
     const live = emptyLive();
     live.containers.push(liveContainer({ name: 'web-web-1', id: 'deadbeefcafe0000', image: 'nginx:1.27' }));
-    const plan = buildPlan(desired, live, null, null);
+    const plan = buildPlan(desired, (live), withInventory(null, live), null);
     expect(plan.errors).toEqual([
       {
         code: 'container-unmanaged',
@@ -79,7 +80,7 @@ describe('buildPlan', () => {
     const live = liveFor(desired);
     live.networks = live.networks.map((n) => (n.name === 'backend' ? { ...n, internal: false } : n));
     live.containers.push(liveContainer({ name: 'adminer', id: '1234567890abcdef', image: 'adminer:4', networks: ['backend'] }));
-    const plan = buildPlan(desired, live, appliedFor(desired), null);
+    const plan = buildPlan(desired, (live), withInventory(appliedFor(desired), live), null);
     expect(plan.ops).toEqual([]);
     expect(plan.errors).toHaveLength(1);
     expect(plan.errors[0]).toMatchObject({ code: 'network-recreate-blocked', stack: 'infra', object: 'backend' });
@@ -130,7 +131,7 @@ networks:
     };
 
     it('removals (apps, then databases) → networks → volumes → databases → apps (dependencies first) → network removals', () => {
-      const plan = buildPlan(desired, removedStack(emptyLive()), null, null);
+      const plan = buildPlan(desired, (removedStack(emptyLive())), withInventory(null, removedStack(emptyLive())), null);
       expect(plan.errors).toEqual([]);
       expect(plan.ops.map((o) => [o.wave, o.kind, o.object])).toEqual([
         ['apps', 'service.remove', 'old/api'],
@@ -150,7 +151,7 @@ networks:
     });
 
     it('fills `after` with the ops of depends_on services, across waves', () => {
-      const plan = buildPlan(desired, emptyLive(), null, null);
+      const plan = buildPlan(desired, (emptyLive()), withInventory(null, emptyLive()), null);
       const after = Object.fromEntries(plan.ops.map((o) => [o.id, o.after]));
       expect(after['service:app/a']).toEqual(['service:app/b']);
       expect(after['service:app/b']).toEqual(['service:app/c']);
@@ -163,7 +164,7 @@ networks:
       const live = liveFor(desired);
       live.containers = live.containers.filter((c) => c.name !== 'app-c-1');
       live.containers = live.containers.map((c) => (c.name === 'app-a-1' ? { ...c, state: 'exited' as const, status: 'Exited (137) 1 minute ago' } : c));
-      const plan = buildPlan(desired, live, null, null);
+      const plan = buildPlan(desired, (live), withInventory(null, live), null);
       expect(plan.ops.map((o) => [o.id, o.after])).toEqual([
         ['service:app/c', []],
         ['service:app/a', ['service:app/c']],
@@ -172,7 +173,7 @@ networks:
 
     it('prunes a removed stack: its containers and networks go, its volumes stay', () => {
       const live = removedStack(liveFor(desired));
-      const plan = buildPlan(desired, live, appliedFor(desired), null);
+      const plan = buildPlan(desired, (live), withInventory(appliedFor(desired), live), null);
       expect(plan.ops.map((o) => [o.kind, o.id, o.reasons])).toEqual([
         ['service.remove', 'container:old-api-1', ['stack "old" is no longer in the repository']],
         ['service.remove', 'container:old-pg-1', ['stack "old" is no longer in the repository']],
@@ -182,12 +183,19 @@ networks:
       expect(plan.summary).toEqual({ create: 0, recreate: 0, update: 0, remove: 3 });
     });
 
+    it('never prunes objects of a stack this host never applied (another berth, another state dir)', () => {
+      const live = removedStack(liveFor(desired));
+      const plan = buildPlan(desired, live, appliedFor(desired), null);
+      expect(plan.ops).toEqual([]);
+      expect(plan.warnings.join('\n')).toMatch(/old-api-1: managed by berth, but stack "old" was never applied/);
+    });
+
     it('keeps a network to prune while a container that stays is attached', () => {
       const d = structuredClone(desired);
       d.settings.stacks.keep = { prune: false };
       const live = removedStack(liveFor(d));
       live.containers.push(liveContainer({ name: 'keep-x-1', labels: managedLabels('keep', { [LABEL.service]: 'x' }), networks: ['old_default'] }));
-      const plan = buildPlan(d, live, null, null);
+      const plan = buildPlan(d, (live), withInventory(null, live), null);
       expect(plan.ops.some((o) => o.kind === 'network.remove')).toBe(false);
       expect(plan.warnings).toContain('network old_default: stack "old" is no longer in the repository, but keep-x-1 stays attached; left in place');
     });
@@ -197,7 +205,7 @@ networks:
       live.networks = live.networks.map((n) => (n.name === 'shared' ? { ...n, internal: true } : n));
       live.containers = live.containers.map((c) => (c.name === 'infra-pg-1' ? { ...c, networks: [...c.networks, 'shared'] } : c));
       live.containers.push(liveContainer({ name: 'old-api-1', labels: managedLabels('old', { [LABEL.service]: 'api' }), networks: ['shared'] }));
-      const plan = buildPlan(desired, live, null, null);
+      const plan = buildPlan(desired, (live), withInventory(null, live), null);
       const recreate = plan.ops.find((o) => o.kind === 'network.recreate') as NetworkRecreateOp;
       expect(recreate.reasons).toEqual(['internal true → false']);
       expect(recreate.attached).toEqual(['infra-pg-1']);
@@ -206,8 +214,8 @@ networks:
     it('is deterministic and independent of the order Docker lists objects in', () => {
       const live = removedStack(liveFor(desired));
       live.containers = live.containers.filter((c) => c.name !== 'app-b-1');
-      const a = buildPlan(desired, live, appliedFor(desired), 'r1');
-      const b = buildPlan(desired, live, appliedFor(desired), 'r1');
+      const a = buildPlan(desired, (live), withInventory(appliedFor(desired), live), 'r1');
+      const b = buildPlan(desired, (live), withInventory(appliedFor(desired), live), 'r1');
       expect(b).toEqual(a);
       const shuffled: LiveState = {
         containers: [...live.containers].reverse(),
@@ -215,7 +223,7 @@ networks:
         volumes: [...live.volumes].reverse(),
         imageTags: [...live.imageTags].reverse(),
       };
-      const c = buildPlan({ ...desired, stacks: [...desired.stacks].reverse() }, shuffled, appliedFor(desired), 'r1');
+      const c = buildPlan({ ...desired, stacks: [...desired.stacks].reverse() }, shuffled, withInventory(appliedFor(desired), live), 'r1');
       expect(c).toEqual(a);
       expect(renderPlanText(c)).toBe(renderPlanText(a));
     });
@@ -224,7 +232,7 @@ networks:
       const d = structuredClone(desired);
       const app = d.stacks.find((s) => s.name === 'app')!;
       app.services.find((s) => s.name === 'c')!.dependsOn.push({ service: 'a', condition: 'service_started', required: true, restart: false });
-      const plan = buildPlan(d, emptyLive(), null, null);
+      const plan = buildPlan(d, (emptyLive()), withInventory(null, emptyLive()), null);
       expect(plan.ops.filter((o) => o.wave === 'apps').map((o) => o.object)).toEqual(['app/z', 'app/a', 'app/b', 'app/c']);
       expect(plan.warnings).toEqual(['depends_on cycle among app/a, app/b, app/c; ordered by name']);
     });
@@ -242,7 +250,7 @@ networks:
       live.networks = live.networks.map((n) => (n.name === 'observability' ? { ...n, driver: 'overlay' } : n));
       live.containers.push(containerFor(findService(desired, 'api', 'api'), { name: 'api-api-1_berth_tmp', state: 'created', status: 'Created' }));
       live.containers.push(liveContainer({ name: 'old-x-1', labels: managedLabels('old', { [LABEL.service]: 'x' }) }));
-      const plan = buildPlan(desired, live, appliedFor(desired), null);
+      const plan = buildPlan(desired, (live), withInventory(appliedFor(desired), live), null);
       expect(plan.errors).toEqual([]);
       expect(plan.ops.map((o) => [o.kind, o.object])).toEqual([
         ['container.cleanup', 'api-api-1_berth_tmp'],
@@ -265,7 +273,7 @@ networks:
     live.containers.push(liveContainer({ name: 'web-web-1_berth_tmp', labels: managedLabels('web', { [LABEL.service]: 'web' }) }));
     live.containers = live.containers.map((c) => (c.name === 'web-web-1' ? { ...c, labels: { ...c.labels, [LABEL.configHash]: 'v1:1' } } : c));
     live.networks.push(liveNetwork({ name: 'gone', labels: managedLabels('gone') }));
-    const plans = [buildPlan(desired, live, null, null), buildPlan(desired, emptyLive(), null, null)];
+    const plans = [buildPlan(desired, (live), withInventory(null, live), null), buildPlan(desired, (emptyLive()), withInventory(null, emptyLive()), null)];
     for (const plan of plans) {
       const ids = plan.ops.map((o: Op) => o.id);
       expect(new Set(ids).size).toBe(ids.length);
@@ -278,7 +286,7 @@ networks:
     const d = structuredClone(desired);
     const web = d.stacks.find((s) => s.name === 'web')!;
     web.services.push({ ...web.services[0]! });
-    const plan = buildPlan(d, emptyLive(), null, null);
+    const plan = buildPlan(d, (emptyLive()), withInventory(null, emptyLive()), null);
     expect(plan.errors).toEqual([
       expect.objectContaining({ code: 'duplicate-op', stack: 'web', object: 'web/web' }),
     ]);

@@ -17,6 +17,7 @@ import {
   liveNetwork,
   loadOk,
   managedLabels,
+  withInventory,
 } from '../support/plan-fixtures.js';
 
 // Golden files hold the exact bytes of `berth plan`. After an intended change:
@@ -59,17 +60,17 @@ function mixedPlan(): Plan {
   live.networks = live.networks.map((n) => (n.name === 'observability' ? { ...n, enableIpv6: true } : n));
   live.networks.push(liveNetwork({ name: 'shop_default', labels: managedLabels('shop') }));
   live.imageTags = live.imageTags.filter((t) => t !== 'berth-test/web:v3');
-  return buildPlan(after, live, appliedFor(before), '0123abcd');
+  return buildPlan(after, (live), withInventory(appliedFor(before), live), '0123abcd');
 }
 
 describe('renderPlanText', () => {
   it('golden: from scratch (example repo, empty host)', () => {
-    golden('from-scratch.txt', renderPlanText(buildPlan(example(), emptyLive(), null, null)));
+    golden('from-scratch.txt', renderPlanText(buildPlan(example(), (emptyLive()), withInventory(null, emptyLive()), null)));
   });
 
   it('golden: one environment value changed', () => {
     const before = example();
-    const text = renderPlanText(buildPlan(example({ WEB_GREETING: 'bonjour' }), liveFor(before), appliedFor(before), null));
+    const text = renderPlanText(buildPlan(example({ WEB_GREETING: 'bonjour' }), (liveFor(before)), withInventory(appliedFor(before), liveFor(before)), null));
     golden('one-env-change.txt', text);
     expect(text).not.toContain('bonjour');
     expect(text).not.toContain('hello from berth');
@@ -86,12 +87,12 @@ describe('renderPlanText', () => {
     const live = emptyLive();
     live.containers.push(liveContainer({ name: 'web-web-1', id: 'c0ffee00c0ffee00', image: 'nginx:1.27' }));
     live.networks.push(liveNetwork({ name: 'edge', labels: { owner: 'ops' } }));
-    golden('errors.txt', renderPlanText(buildPlan(desired, live, null, null)));
+    golden('errors.txt', renderPlanText(buildPlan(desired, (live), withInventory(null, live), null)));
   });
 
   it('says so when the host is in sync', () => {
     const desired = example();
-    expect(renderPlanText(buildPlan(desired, liveFor(desired), appliedFor(desired), null))).toBe('No changes. The host matches the desired state.\n');
+    expect(renderPlanText(buildPlan(desired, (liveFor(desired)), withInventory(appliedFor(desired), liveFor(desired)), null))).toBe('No changes. The host matches the desired state.\n');
   });
 
   it('is byte-for-byte stable', () => {
@@ -113,7 +114,7 @@ describe('renderPlanText', () => {
     const desired = example();
     const live = emptyLive();
     live.containers.push(liveContainer({ name: 'web-web-1', id: 'c0ffee00c0ffee00', image: 'nginx:1.27' }));
-    const text = renderPlanText(buildPlan(desired, live, null, null));
+    const text = renderPlanText(buildPlan(desired, (live), withInventory(null, live), null));
     expect(text).toContain(
       'Error: web/web: container web-web-1 (id c0ffee00c0ff, image nginx:1.27) exists but is not managed by berth; remove or rename it, or give the service another container_name\n',
     );

@@ -171,3 +171,21 @@ export function appliedFor(desired: DesiredState, salt = SALT): AppliedRecord {
     })),
   };
 }
+
+/**
+ * `applied` plus an (empty) entry for every stack a managed object of `live`
+ * belongs to: "berth applied these stacks before", which is what lets prune
+ * remove them (prune only touches this host's inventory).
+ */
+export function withInventory(applied: AppliedRecord | null, live: LiveState): AppliedRecord {
+  const base: AppliedRecord = applied ?? { revision: null, appliedAt: '2025-01-01T00:00:00.000Z', source: 'test', salt: SALT, stacks: [] };
+  const known = new Set(base.stacks.map((s) => s.name));
+  const stacks = [...base.stacks];
+  for (const o of [...live.containers, ...live.networks]) {
+    const stack = o.labels['io.berth.managed'] === 'true' ? (o.labels['io.berth.stack'] ?? o.labels['com.docker.compose.project']) : undefined;
+    if (stack === undefined || known.has(stack)) continue;
+    known.add(stack);
+    stacks.push({ name: stack, networks: [], volumes: [], services: [] });
+  }
+  return { ...base, stacks };
+}
