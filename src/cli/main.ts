@@ -74,6 +74,20 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void, overrid
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => setCode(await (await driftStatus()).runStatus(await context(), opts)));
 
+  program
+    .command('run')
+    .description('the controller: reconcile on an interval, on webhooks, on file changes and on Docker events')
+    .option('--repo <dir|url>', 'desired-state repository: a directory or a git URL')
+    .option(...branchOpt)
+    .option('--interval <duration>', 'how often to fetch and reconcile (500ms, 30s, 5m, 1h)', '60s')
+    .option('--listen <host:port>', 'HTTP address for /healthz /readyz /metrics /webhook /api/status', '127.0.0.1:9090')
+    .option('--name <host>', 'host name used in messages (default: the hostname)')
+    .option('--insecure-webhook', 'accept unsigned webhooks when BERTH_WEBHOOK_SECRET is not set')
+    .action(async (opts: { repo?: string; branch: string; interval: string; listen: string; name?: string; insecureWebhook?: boolean }) => {
+      const { runController } = await import('./run.js');
+      setCode(await runController(await context(), opts));
+    });
+
   return program;
 }
 

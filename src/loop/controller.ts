@@ -1,5 +1,6 @@
 import { detectDrift, type DriftItem } from '../drift/detect.js';
 import type { Validators } from '../compose/schema.js';
+import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerEvent, DockerPort } from '../ports/docker.js';
@@ -84,7 +85,7 @@ export class Controller {
   private stopped = false;
 
   private ready = false;
-  private lastGood: DesiredSource | null = null;
+  private lastGood: { source: DesiredSource; desired: DesiredState } | null = null;
   private reportedInvalid: string | null | undefined = undefined;
   private failed: { revision: string | null; attempts: number; until: number } | null = null;
   private lastFetched: ControllerStatus['lastFetched'] = null;
@@ -141,7 +142,7 @@ export class Controller {
 
   status(): ControllerStatus {
     return {
-      repo: this.lastGood?.origin ?? this.opts.repo.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@'),
+      repo: this.lastGood?.source.origin ?? this.opts.repo.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@'),
       branch: this.opts.branch,
       ready: this.ready,
       running: this.flight.busy,
@@ -209,7 +210,7 @@ export class Controller {
     const at = () => new Date(this.deps.clock.now()).toISOString();
     let source = await this.fetchSource();
     if (source) this.lastFetched = { revision: source.revision, at: at() };
-    else source = this.lastGood;
+    else source = this.lastGood?.source ?? null;
     if (!source) {
       this.lastResult = { outcome: 'error', at: at(), durationMs: this.deps.clock.now() - t0, revision: null, errors: ['the desired state could not be fetched yet'] };
       this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'error');
@@ -236,15 +237,15 @@ export class Controller {
         this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'invalid');
         this.lastResult = { outcome: 'invalid', at: at(), durationMs: this.deps.clock.now() - t0, revision: source.revision, errors: errors.map((d) => `${d.file}:${d.line}:${d.col}: ${d.message}`) };
         // Keep enforcing the last good desired state (self-heal still works).
-        if (this.lastGood && this.lastGood.revision !== source.revision && this.lastGood.dir !== source.dir) {
-          result = await reconcile(this.lastGood, this.reconcileDeps(), 'apply');
+        if (this.lastGood) {
+          result = await reconcile(this.lastGood.source, this.reconcileDeps(), 'apply', this.lastGood.desired);
           this.record(result, reasons, t0, true);
         }
         return;
       }
       this.validationErrors = [];
       this.reportedInvalid = undefined;
-      if (result.outcome !== 'plan-error') this.lastGood = source;
+      if (result.outcome !== 'plan-error' && result.desired) this.lastGood = { source, desired: result.desired };
       this.record(result, reasons, t0, false);
     } catch (e) {
       const msg = (e as Error).message;

@@ -45,10 +45,17 @@ export interface ReconcileResult {
   durationMs: number;
 }
 
-export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode: 'plan' | 'apply'): Promise<ReconcileResult> {
+/**
+ * `preloaded`: a desired state loaded earlier from `source` (the controller
+ * keeps the last good one in memory: the checkout on disk may already hold a
+ * newer, invalid commit).
+ */
+export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode: 'plan' | 'apply', preloaded?: DesiredState): Promise<ReconcileResult> {
   const t0 = deps.clock.now();
   const base = { source, live: null, applied: null, plan: null, apply: null };
-  const { state: desired, diagnostics } = loadDesiredState(source.dir, { env: deps.env, validators: deps.validators });
+  const { state: desired, diagnostics } = preloaded
+    ? { state: preloaded, diagnostics: [] as Diagnostic[] }
+    : loadDesiredState(source.dir, { env: deps.env, validators: deps.validators });
   if (!desired) return { ...base, outcome: 'invalid', diagnostics, desired: null, durationMs: deps.clock.now() - t0 };
 
   const [live, applied] = await Promise.all([observe(deps.docker), deps.state.readApplied()]);

@@ -1,0 +1,237 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fullListing, listPrefixed, removePrefixed } from '../support/berth-objects.js';
+import { docker, requireEngine, uniqueName } from '../support/engine.js';
+
+/**
+ * `berth run` end to end: a real git remote (a bare repo over file://), the
+ * built CLI as a child process, the real engine. Webhooks are signed like
+ * GitHub signs them.
+ */
+const ROOT = join(import.meta.dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const SECRET = 'webhook-secret-for-run-e2e-5b1f';
+const ENV_SECRET = 'db-password-for-run-e2e-91ac';
+
+let engine = false;
+const prefix = `${uniqueName('r')}-`;
+const stack = `${prefix}app`;
+let work = '';
+let bareUrl = '';
+let child: ChildProcess | null = null;
+let logs = '';
+let port = 0;
+
+const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd: work, encoding: 'utf8' }).trim();
+
+function compose(image: string, extra = ''): string {
+  return `services:\n  web:\n    image: ${image}\n    environment:\n      DB_PASSWORD: \${DB_PASSWORD}\n${extra}`;
+}
+
+function commit(message: string, files: Record<string, string>): string {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(work, path, '..'), { recursive: true });
+    writeFileSync(join(work, path), content);
+  }
+  git('add', '-A');
+  git('commit', '-qm', message);
+  git('push', '-q', 'origin', 'main');
+  return git('rev-parse', 'HEAD');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function start(): void {
+  child = spawn(process.execPath, [CLI, 'run', '--repo', bareUrl, '--branch', 'main', '--interval', '1h', '--listen', `127.0.0.1:${port}`, '--name', 'e2e-host'], {
+    env: { ...process.env, BERTH_WEBHOOK_SECRET: SECRET, BERTH_STATE_DIR: stateDir, DB_PASSWORD: ENV_SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (logs += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+}
+
+async function stopChild(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (!child) return null;
+  const c = child;
+  child = null;
+  const code = new Promise<number | null>((r) => c.once('exit', (x) => r(x)));
+  c.kill(signal);
+  return code;
+}
+
+async function http(path: string, init?: RequestInit): Promise<Response> {
+  return fetch(`http://127.0.0.1:${port}${path}`, init);
+}
+
+type Status = { reconciles: number; running: boolean; lastApplied: { revision: string } | null; lastResult: { outcome: string; revision: string } | null; validationErrors: { file: string; line: number; col: number }[] };
+const status = async (): Promise<Status> => (await (await http('/api/status')).json()) as Status;
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- berth logs ---\n${logs.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function signed(body: string) {
+  return { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` };
+}
+const PUSH = JSON.stringify({ ref: 'refs/heads/main' });
+
+async function webhookAndSettle(revision: string): Promise<void> {
+  const r = await http('/webhook', { method: 'POST', headers: signed(PUSH), body: PUSH });
+  expect(r.status).toBe(202);
+  await until(`revision ${revision} handled`, async () => {
+    const s = await status();
+    return !s.running && s.lastResult?.revision === revision ? s : null;
+  });
+}
+
+async function image(): Promise<string> {
+  return (await docker(['inspect', '-f', '{{.Config.Image}}', `${stack}-web-1`])).stdout.trim();
+}
+
+let stateDir = '';
+
+beforeAll(async () => {
+  engine = await requireEngine();
+  if (!engine) return;
+  const base = mkdtempSync(join(tmpdir(), 'berth-run-'));
+  stateDir = join(base, 'state');
+  const bare = join(base, 'remote.git');
+  work = join(base, 'work');
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  git('remote', 'add', 'origin', bare);
+  bareUrl = `file://${bare}`;
+  commit('empty stack to start', { [`stacks/${prefix}base/compose.yaml`]: 'services:\n  idle: {image: "berth-test/worker:1"}\n' });
+  port = await freePort();
+  start();
+  await until('readyz', async () => (await http('/readyz')).status === 200);
+});
+
+afterAll(async () => {
+  await stopChild();
+  if (process.env.BERTH_E2E_LOG) writeFileSync(process.env.BERTH_E2E_LOG, logs);
+  if (engine) await removePrefixed(prefix);
+});
+
+describe('berth run', () => {
+  it('serves health, readiness and metrics', async (ctx) => {
+    if (!engine) ctx.skip();
+    expect((await http('/healthz')).status).toBe(200);
+    const metrics = await (await http('/metrics')).text();
+    for (const name of ['berth_reconcile_duration_seconds', 'berth_reconcile_total', 'berth_applied_revision_info', 'berth_git_fetch_failures_total', 'process_resident_memory_bytes']) {
+      expect(metrics).toContain(name);
+    }
+  });
+
+  it('git push adds a service, a tag change recreates it, git revert rolls it back', async (ctx) => {
+    if (!engine) ctx.skip();
+    const add = commit('add web', { [`stacks/${stack}/compose.yaml`]: compose('berth-test/web:v1') });
+    await webhookAndSettle(add);
+    expect(await image()).toBe('berth-test/web:v1');
+    expect((await status()).lastApplied?.revision).toBe(add);
+
+    const bump = commit('web v2', { [`stacks/${stack}/compose.yaml`]: compose('berth-test/web:v2') });
+    await webhookAndSettle(bump);
+    expect(await image()).toBe('berth-test/web:v2');
+
+    git('revert', '--no-edit', 'HEAD');
+    git('push', '-q', 'origin', 'main');
+    const reverted = git('rev-parse', 'HEAD');
+    await webhookAndSettle(reverted);
+    expect(await image()).toBe('berth-test/web:v1');
+    expect((await status()).lastApplied?.revision).toBe(reverted);
+  });
+
+  it('an invalid commit changes nothing on the host and its errors are located', async (ctx) => {
+    if (!engine) ctx.skip();
+    const before = await fullListing();
+    const bad = commit('broken', { [`stacks/${stack}/compose.yaml`]: compose('berth-test/web:v2', '    ports: "80"\n') });
+    await webhookAndSettle(bad);
+    const s = await status();
+    expect(s.lastResult?.outcome).toBe('invalid');
+    expect(s.validationErrors[0]).toMatchObject({ file: `stacks/${stack}/compose.yaml`, line: 6, col: 12 });
+    expect(await fullListing()).toBe(before);
+    expect(await image()).toBe('berth-test/web:v1');
+    // Fix it again for the next tests.
+    const fixed = commit('fix', { [`stacks/${stack}/compose.yaml`]: compose('berth-test/web:v1') });
+    await webhookAndSettle(fixed);
+  });
+
+  it('starts a container stopped by hand within seconds (Docker events, not the 1h interval)', async (ctx) => {
+    if (!engine) ctx.skip();
+    await docker(['stop', `${stack}-web-1`]);
+    const t0 = Date.now();
+    await until('restart', async () => (await docker(['inspect', '-f', '{{.State.Running}}', `${stack}-web-1`])).stdout.trim() === 'true', 10_000);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('rejects unsigned or wrongly signed webhooks with 401 and runs nothing', async (ctx) => {
+    if (!engine) ctx.skip();
+    const before = (await status()).reconciles;
+    const wrong = await http('/webhook', { method: 'POST', headers: { ...signed(PUSH), 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) }, body: PUSH });
+    const missing = await http('/webhook', { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push' }, body: PUSH });
+    expect([wrong.status, missing.status]).toEqual([401, 401]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await status()).reconciles).toBe(before);
+  });
+
+  it('coalesces 50 concurrent webhooks into at most 2 reconciles', async (ctx) => {
+    if (!engine) ctx.skip();
+    await until('idle', async () => !(await status()).running);
+    const before = (await status()).reconciles;
+    const codes = await Promise.all(Array.from({ length: 50 }, () => http('/webhook', { method: 'POST', headers: signed(PUSH), body: PUSH }).then((r) => r.status)));
+    expect(new Set(codes)).toEqual(new Set([202]));
+    await until('settled', async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return !(await status()).running;
+    });
+    expect((await status()).reconciles - before).toBeLessThanOrEqual(2);
+  });
+
+  it('exits 0 on SIGTERM in the middle of an apply, and the next start converges', async (ctx) => {
+    if (!engine) ctx.skip();
+    const many = { [`stacks/${prefix}many/compose.yaml`]: `services:\n${Array.from({ length: 8 }, (_, j) => `  s${j}: {image: "berth-test/worker:1"}\n`).join('')}` };
+    const rev = commit('many services', many);
+    await http('/webhook', { method: 'POST', headers: signed(PUSH), body: PUSH });
+    await until('apply under way', async () => (await listPrefixed(`${prefix}many-`)).containers.length > 0, 20_000);
+    const t0 = Date.now();
+    expect(await stopChild('SIGTERM')).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    start();
+    await until('converged after restart', async () => {
+      const s = await status();
+      return s.lastApplied?.revision === rev && !s.running ? s : null;
+    }, 60_000);
+    expect((await listPrefixed(`${prefix}many-`)).containers).toHaveLength(8);
+  });
+
+  it('never logs a secret value', async (ctx) => {
+    if (!engine) ctx.skip();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs).not.toContain(SECRET);
+    expect(logs).not.toContain(ENV_SECRET);
+  });
+});
