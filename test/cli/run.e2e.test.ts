@@ -180,6 +180,28 @@ describe('berth run', () => {
     await webhookAndSettle(fixed);
   });
 
+  it('does not retry a revision whose apply failed until its backoff ends or a new commit arrives', async (ctx) => {
+    if (!engine) ctx.skip();
+    // No registry is reachable here: the pull of a missing image fails at once.
+    const broken = commit('missing image', { [`stacks/${stack}/compose.yaml`]: compose('berth-test/does-not-exist:1') });
+    await webhookAndSettle(broken);
+    let s = (await status()) as Status & { backoff: { revision: string; attempts: number } | null };
+    expect(s.lastResult?.outcome).toBe('failed');
+    expect(s.backoff).toMatchObject({ revision: broken, attempts: 1 });
+    expect(await image()).toBe('berth-test/web:v1');
+    const r = await http('/webhook', { method: 'POST', headers: signed(PUSH), body: PUSH });
+    expect(r.status).toBe(202);
+    await until('idle', async () => !(await status()).running);
+    await new Promise((r2) => setTimeout(r2, 300));
+    s = (await status()) as typeof s;
+    expect(s.backoff).toMatchObject({ revision: broken, attempts: 1 });
+    const fixed = commit('image back', { [`stacks/${stack}/compose.yaml`]: compose('berth-test/web:v1') });
+    await webhookAndSettle(fixed);
+    s = (await status()) as typeof s;
+    expect(s.lastResult?.outcome).toMatch(/converged|in-sync/);
+    expect(s.backoff).toBeNull();
+  });
+
   it('starts a container stopped by hand within seconds (Docker events, not the 1h interval)', async (ctx) => {
     if (!engine) ctx.skip();
     await docker(['stop', `${stack}-web-1`]);
