@@ -61,10 +61,18 @@ const CASTS: [string, Cast][] = [
   ['stacks.*.prune', BOOL],
 ];
 
+/** The cast table indexed by path length and last segment: castFor runs for every string of a file. */
+const CAST_INDEX = new Map<string, [string[], Cast][]>();
+for (const [pattern, cast] of CASTS) {
+  const segs = pattern.split('.');
+  const key = `${segs.length}:${segs[segs.length - 1]}`;
+  CAST_INDEX.set(key, [...(CAST_INDEX.get(key) ?? []), [segs, cast]]);
+}
+
 function castFor(path: readonly PathSeg[]): Cast | undefined {
-  outer: for (const [pattern, cast] of CASTS) {
-    const segs = pattern.split('.');
-    if (segs.length !== path.length) continue;
+  const last = String(path[path.length - 1]);
+  const candidates = [...(CAST_INDEX.get(`${path.length}:${last}`) ?? []), ...(CAST_INDEX.get(`${path.length}:*`) ?? [])];
+  outer: for (const [segs, cast] of candidates) {
     for (let i = 0; i < segs.length; i++) {
       if (segs[i] !== '*' && segs[i] !== String(path[i])) continue outer;
     }
