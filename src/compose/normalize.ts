@@ -22,7 +22,7 @@ import type { Lookup } from './interpolate.js';
 import { compareMounts, parseMountLong, parseMountShort, parseTmpfs, type MountContext } from './mounts.js';
 import { comparePorts, parseExpose, parsePortLong, parsePortShort } from './ports.js';
 import { shellSplit } from './shell-split.js';
-import { inferTier } from './tier.js';
+import { healthGated, inferTier } from './tier.js';
 import { parseBytes, parseDurationNs, parseNanoCpus } from './units.js';
 import { decodeUtf8, type PathSeg, type YamlSource } from './yaml-source.js';
 
@@ -90,10 +90,11 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
     drafts.push(draft);
   }
   // Tier inference needs the whole stack (who depends on whom), so it runs after.
+  const gated = healthGated(drafts);
   for (const d of drafts) {
     const x = isObj((servicesObj[d.name] as Obj)['x-berth']) ? ((servicesObj[d.name] as Obj)['x-berth'] as Obj) : {};
     const explicit = x.tier as 'database' | 'app' | undefined;
-    const tier = explicit ?? inferTier(d, drafts);
+    const tier = explicit ?? inferTier(d, gated);
     d.berth.tier = tier;
     d.berth.tierInferred = explicit === undefined;
     if (x.rollout === undefined) d.berth.rollout = tier === 'database' ? 'recreate' : 'start-first';

@@ -49,9 +49,13 @@ export function isStatefulImage(image: string): boolean {
  * data in a named volume and another service waits for it to be healthy;
  * otherwise `app`.
  */
-export function inferTier(svc: Pick<ServiceSpec, 'name' | 'image' | 'mounts'>, stack: Pick<ServiceSpec, 'dependsOn'>[]): Tier {
+export function inferTier(svc: Pick<ServiceSpec, 'name' | 'image' | 'mounts'>, gatedHealthy: ReadonlySet<string>): Tier {
   if (isStatefulImage(svc.image)) return 'database';
   const hasNamedVolume = svc.mounts.some((m) => m.type === 'volume' && m.source !== null);
-  const gatesOthers = stack.some((s) => s.dependsOn.some((d) => d.service === svc.name && d.condition === 'service_healthy'));
-  return hasNamedVolume && gatesOthers ? 'database' : 'app';
+  return hasNamedVolume && gatedHealthy.has(svc.name) ? 'database' : 'app';
+}
+
+/** Names of the services some other service of the stack waits on with `condition: service_healthy`. */
+export function healthGated(stack: Pick<ServiceSpec, 'dependsOn'>[]): Set<string> {
+  return new Set(stack.flatMap((s) => s.dependsOn.filter((d) => d.condition === 'service_healthy').map((d) => d.service)));
 }
