@@ -44,7 +44,7 @@ import { CountingProxy, isListCall, tally, upstreamFromEnv, type ApiCall } from 
 import { summariseFile, type PackageTime } from './cpu-profile.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BERTH = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const BERTH = join(ROOT, 'dist', 'bundle', 'main.js');
 const PLANNER = join(ROOT, 'dist', 'bench', 'planner.js');
 const RESULTS = join(ROOT, 'bench', 'results');
 
@@ -628,7 +628,7 @@ async function main(): Promise<void> {
       runs: RUNS,
       warmup: 1,
       stacks: STACKS,
-      berth: 'node dist/src/cli/main.js plan --repo DIR (exit 0 = in sync)',
+      berth: 'node dist/bundle/main.js plan --repo DIR (exit 0 = in sync)',
       compose: `sh -c '${COMPOSE_LOOP}' (sequential, one loop)`,
       cpuRss: TIME_BIN ? "GNU time -f '%e %U %S %M' (wait4 rusage incl. waited-for descendants)" : '/proc/self/stat cutime+cstime delta; no RSS',
       wall: 'process.hrtime around spawn of the measured command',

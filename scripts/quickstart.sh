@@ -22,7 +22,7 @@ bash scripts/ensure-docker.sh
 step "stand-in images"
 bash scripts/test-images.sh
 
-CLI=(node dist/src/cli/main.js)
+CLI=(node dist/bundle/main.js)
 
 step "berth validate --repo desired-state"
 set +e

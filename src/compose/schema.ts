@@ -43,14 +43,18 @@ export function allSchemas(): Record<keyof Validators, object> {
   return { compose: loadComposeSchema(), xBerth: X_BERTH_SCHEMA, berthYaml: BERTH_YAML_SCHEMA };
 }
 
-function precompiledPath(): string {
-  // dist/src/compose/schema.js → dist/generated/validators.cjs
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'generated', 'validators.cjs');
+function precompiledPath(): string | null {
+  // dist/src/compose/schema.js (tsc output) or dist/bundle/*.js (the bundled CLI) → dist/generated/validators.cjs
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, '..', '..', 'generated', 'validators.cjs'), join(here, '..', 'generated', 'validators.cjs')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
 }
 
 export function createValidators(): Validators {
   const pre = precompiledPath();
-  if (existsSync(pre)) return require(pre) as Validators;
+  if (pre) return require(pre) as Validators;
   return compileValidators();
 }
 

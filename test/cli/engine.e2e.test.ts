@@ -183,7 +183,7 @@ describe('plan and apply against the real engine', () => {
   it('converges after being SIGKILLed mid-apply: no duplicates, no leftovers, no volume lost', async (ctx) => {
     if (!engine) ctx.skip();
     const { prefix, repo, env } = setup();
-    const cli = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+    const cli = join(ROOT, 'dist', 'bundle', 'main.js');
     const runUntil = async (pattern: RegExp) => {
       const child = spawn(process.execPath, [cli, 'apply', '--repo', repo], { env: { ...process.env, ...env }, stdio: 'ignore' });
       for (let i = 0; i < 400; i++) {

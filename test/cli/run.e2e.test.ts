@@ -14,7 +14,7 @@ import { docker, requireEngine, uniqueName } from '../support/engine.js';
  * GitHub signs them.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(ROOT, 'dist', 'bundle', 'main.js');
 const SECRET = 'webhook-secret-for-run-e2e-5b1f';
 const ENV_SECRET = 'db-password-for-run-e2e-91ac';
 
