@@ -1,4 +1,5 @@
 import { detectDrift, type DriftItem } from '../drift/detect.js';
+import { EMPTY_LEDGER, objectKey, transition, type DriftLedger, type OpenDrift, type ResolvedDrift } from '../drift/lifecycle.js';
 import type { Validators } from '../compose/schema.js';
 import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
@@ -40,8 +41,8 @@ export interface ControllerEvents {
   invalid?(revision: string | null, errors: Diagnostic[]): void;
   /** A reconcile finished. */
   reconciled?(result: ReconcileResult): void;
-  /** Drift as seen after a reconcile. */
-  drift?(items: DriftItem[]): void;
+  /** Drift that appeared or went away in a pass (each item reported once). */
+  driftChanged?(change: { appeared: OpenDrift[]; resolved: ResolvedDrift[] }): void;
 }
 
 export interface ControllerDeps {
@@ -240,6 +241,7 @@ export class Controller {
         if (this.lastGood) {
           result = await reconcile(this.lastGood.source, this.reconcileDeps(), 'apply', this.lastGood.desired);
           this.record(result, reasons, t0, true);
+          await this.updateDrift(result);
         }
         return;
       }
@@ -247,6 +249,7 @@ export class Controller {
       this.reportedInvalid = undefined;
       if (result.outcome !== 'plan-error' && result.desired) this.lastGood = { source, desired: result.desired };
       this.record(result, reasons, t0, false);
+      await this.updateDrift(result);
     } catch (e) {
       const msg = (e as Error).message;
       this.deps.log.error({ err: msg, revision: source.revision, reasons }, 'reconcile failed');
@@ -309,14 +312,18 @@ export class Controller {
       },
       'reconcile',
     );
-    if (result.live && result.applied !== undefined) {
-      this.updateDrift(result);
-    }
     this.deps.events?.reconciled?.(result);
   }
 
-  private updateDrift(result: ReconcileResult): void {
-    const live = result.live!;
+  /**
+   * Drift of this pass: what the host showed before the pass, against what
+   * was applied before it. Items berth repaired in this pass are resolved at
+   * once ("undone by berth"); the rest stay open until they are gone. The
+   * ledger lives in the state dir, so a restart does not announce them again.
+   */
+  private async updateDrift(result: ReconcileResult): Promise<void> {
+    const live = result.live;
+    if (!live) return;
     this.stacks = (result.desired?.stacks ?? []).map((s) => ({
       name: s.name,
       services: s.services.map((svc) => {
@@ -324,10 +331,35 @@ export class Controller {
         return { name: svc.name, state: c?.state ?? 'missing', health: c?.health ?? null };
       }),
     }));
-    // Drift is judged against what was applied before this pass (the pass itself may have healed it).
     if (!result.applied) return;
-    this.drift = detectDrift(result.applied, live);
-    this.deps.metrics?.setDrift(this.drift);
-    this.deps.events?.drift?.(this.drift);
+    const current = detectDrift(result.applied, live);
+    const healed = new Set<string>();
+    for (const r of result.apply?.results ?? []) {
+      if (r.status !== 'ok') continue;
+      const op = result.plan?.ops.find((o) => o.id === r.id);
+      if (!op) continue;
+      if ('service' in op && typeof op.service === 'object') healed.add(`${op.stack}/${op.service.containerName}`);
+      else healed.add(`${op.stack}/${op.object}`);
+    }
+    const committed = new Set<string>();
+    for (const stack of result.desired?.stacks ?? []) {
+      for (const svc of stack.services) {
+        const before = result.applied.stacks.find((s) => s.name === stack.name)?.services.find((x) => x.name === svc.name);
+        if (!before || before.configHash !== svc.configHash) committed.add(`${stack.name}/${svc.containerName}`);
+      }
+    }
+    const now = new Date(this.deps.clock.now());
+    const ledger = (await this.deps.state.readJson<DriftLedger>('drift.json').catch(() => null)) ?? EMPTY_LEDGER;
+    const seen = transition(ledger, current, now);
+    const remaining = current.filter((i) => !healed.has(objectKey(i)));
+    const settled = transition(seen.ledger, remaining, now, healed, committed);
+    if (seen.appeared.length > 0 || settled.resolved.length > 0) {
+      await this.deps.state.writeJson('drift.json', settled.ledger);
+      for (const a of seen.appeared) this.deps.log.warn({ drift: a.item.id, expected: a.item.expected, found: a.item.found }, 'drift appeared');
+      for (const r of settled.resolved) this.deps.log.info({ drift: r.item.id, resolution: r.resolution, since: r.since }, 'drift resolved');
+      this.deps.events?.driftChanged?.({ appeared: seen.appeared, resolved: settled.resolved });
+    }
+    this.drift = remaining;
+    this.deps.metrics?.setDrift(remaining);
   }
 }

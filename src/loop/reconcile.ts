@@ -6,9 +6,10 @@ import type { AppliedRecord } from '../model/applied.js';
 import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { LiveState } from '../model/live.js';
-import type { Plan } from '../model/plan.js';
+import type { Op, Plan } from '../model/plan.js';
 import { observe } from '../observe/observe.js';
 import { buildPlan } from '../plan/build-plan.js';
+import { withoutDriftRepairs } from '../drift/self-heal.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerPort } from '../ports/docker.js';
 import type { DesiredSource } from '../ports/git.js';
@@ -41,6 +42,8 @@ export interface ReconcileResult {
   live: LiveState | null;
   applied: AppliedRecord | null;
   plan: Plan | null;
+  /** Drift repairs left out because self-heal is off for their object. */
+  held: Op[];
   apply: ApplyResult | null;
   durationMs: number;
 }
@@ -52,14 +55,14 @@ export interface ReconcileResult {
  */
 export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode: 'plan' | 'apply', preloaded?: DesiredState): Promise<ReconcileResult> {
   const t0 = deps.clock.now();
-  const base = { source, live: null, applied: null, plan: null, apply: null };
+  const base = { source, live: null, applied: null, plan: null, held: [] as Op[], apply: null };
   const { state: desired, diagnostics } = preloaded
     ? { state: preloaded, diagnostics: [] as Diagnostic[] }
     : loadDesiredState(source.dir, { env: deps.env, validators: deps.validators });
   if (!desired) return { ...base, outcome: 'invalid', diagnostics, desired: null, durationMs: deps.clock.now() - t0 };
 
   const [live, applied] = await Promise.all([observe(deps.docker), deps.state.readApplied()]);
-  const plan = buildPlan(desired, live, applied, source.revision);
+  const { plan, held } = withoutDriftRepairs(buildPlan(desired, live, applied, source.revision), desired, applied);
   const done = (outcome: ReconcileOutcome, apply: ApplyResult | null = null): ReconcileResult => ({
     outcome,
     source,
@@ -68,6 +71,7 @@ export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode
     live,
     applied,
     plan,
+    held,
     apply,
     durationMs: deps.clock.now() - t0,
   });
