@@ -75,7 +75,8 @@ export interface ControllerStatus {
   stacks: { name: string; services: { name: string; state: string; health: string | null }[] }[];
 }
 
-const DOCKER_TRIGGER_ACTIONS = new Set(['die', 'stop', 'kill', 'destroy', 'disconnect', 'oom', 'pause', 'rename']);
+// Anything that can make drift appear or go away (a container started by hand ends a "stopped" drift).
+const DOCKER_TRIGGER_ACTIONS = new Set(['die', 'stop', 'kill', 'destroy', 'disconnect', 'connect', 'oom', 'pause', 'unpause', 'rename', 'start', 'create']);
 
 export class Controller {
   private readonly flight: SingleFlight;
@@ -350,14 +351,17 @@ export class Controller {
     }
     const now = new Date(this.deps.clock.now());
     const ledger = (await this.deps.state.readJson<DriftLedger>('drift.json').catch(() => null)) ?? EMPTY_LEDGER;
-    const seen = transition(ledger, current, now);
+    // Two steps: what the pass saw (new items appear, items gone since the last pass resolve),
+    // then what it repaired (those resolve now, as undone by berth).
+    const seen = transition(ledger, current, now, healed, committed);
     const remaining = current.filter((i) => !healed.has(objectKey(i)));
     const settled = transition(seen.ledger, remaining, now, healed, committed);
-    if (seen.appeared.length > 0 || settled.resolved.length > 0) {
+    const resolved = [...seen.resolved, ...settled.resolved];
+    if (seen.appeared.length > 0 || resolved.length > 0) {
       await this.deps.state.writeJson('drift.json', settled.ledger);
       for (const a of seen.appeared) this.deps.log.warn({ drift: a.item.id, expected: a.item.expected, found: a.item.found }, 'drift appeared');
-      for (const r of settled.resolved) this.deps.log.info({ drift: r.item.id, resolution: r.resolution, since: r.since }, 'drift resolved');
-      this.deps.events?.driftChanged?.({ appeared: seen.appeared, resolved: settled.resolved });
+      for (const r of resolved) this.deps.log.info({ drift: r.item.id, resolution: r.resolution, since: r.since }, 'drift resolved');
+      this.deps.events?.driftChanged?.({ appeared: seen.appeared, resolved });
     }
     this.drift = remaining;
     this.deps.metrics?.setDrift(remaining);

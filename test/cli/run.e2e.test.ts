@@ -93,6 +93,11 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
+/** berth's JSON log lines with this message and drift id. */
+function logLines(msg: string, id: string): string[] {
+  return logs.split('\n').filter((l) => l.includes(`"msg":"${msg}"`) && l.includes(`"drift":"${id}"`));
+}
+
 function signed(body: string) {
   return { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` };
 }
@@ -208,6 +213,38 @@ describe('berth run', () => {
     const t0 = Date.now();
     await until('restart', async () => (await docker(['inspect', '-f', '{{.State.Running}}', `${stack}-web-1`])).stdout.trim() === 'true', 10_000);
     expect(Date.now() - t0).toBeLessThan(5_000);
+    // One "appeared" and one "resolved" for it, however many passes ran.
+    await until('idle', async () => !(await status()).running);
+    const id = `${stack}/container/${stack}-web-1/stopped`;
+    expect(logLines('drift appeared', id)).toHaveLength(1);
+    expect(logLines('drift resolved', id)).toHaveLength(1);
+    expect(logLines('drift resolved', id)[0]).toMatch(/"resolution":"healed"/);
+  });
+
+  it('with selfHeal off, reports drift once, leaves it, and does not announce it again after a restart', async (ctx) => {
+    if (!engine) ctx.skip();
+    const rev = commit('report only', { 'berth.yaml': `stacks:\n  ${stack}: {selfHeal: false}\n` });
+    await webhookAndSettle(rev);
+    await docker(['stop', `${stack}-web-1`]);
+    const id = `${stack}/container/${stack}-web-1/stopped`;
+    await until('drift seen', async () => logLines('drift appeared', id).length === 2);
+    for (let i = 0; i < 3; i++) await webhookAndSettle(rev);
+    expect((await docker(['inspect', '-f', '{{.State.Running}}', `${stack}-web-1`])).stdout.trim()).toBe('false');
+    expect(logLines('drift appeared', id)).toHaveLength(2);
+    const s = (await status()) as Status & { drift: { id: string }[] };
+    expect(s.drift.map((d) => d.id)).toContain(id);
+
+    expect(await stopChild('SIGTERM')).toBe(0);
+    start();
+    await until('ready again', async () => (await http('/readyz')).status === 200);
+    await webhookAndSettle(rev);
+    expect(logLines('drift appeared', id)).toHaveLength(2);
+
+    await docker(['start', `${stack}-web-1`]);
+    await until('resolved', async () => logLines('drift resolved', id).length === 2, 15_000);
+    expect(logLines('drift resolved', id)[1]).toMatch(/"resolution":"fixed"/);
+    const back = commit('heal again', { 'berth.yaml': 'policy: {selfHeal: true}\n' });
+    await webhookAndSettle(back);
   });
 
   it('rejects unsigned or wrongly signed webhooks with 401 and runs nothing', async (ctx) => {
