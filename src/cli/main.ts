@@ -88,6 +88,17 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void, overrid
       setCode(await runController(await context(), opts));
     });
 
+  const notify = program.command('notify').description('chat notifications');
+  notify
+    .command('test')
+    .description('send a test message to every notifier of berth.yaml: 0 all delivered, 1 any failed')
+    .option(...repoOpt)
+    .option('--name <host>', 'host name used in the message (default: the hostname)')
+    .action(async (opts: { repo: string; name?: string }) => {
+      const { runNotifyTest } = await import('./notify-test.js');
+      setCode(await runNotifyTest(await context(), opts));
+    });
+
   return program;
 }
 

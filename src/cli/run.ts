@@ -6,6 +6,9 @@ import { parseDurationMs } from '../compose/units.js';
 import { createMetrics } from '../http/metrics.js';
 import { startHttpServer } from '../http/server.js';
 import { Controller } from '../loop/controller.js';
+import { createNotifier } from '../adapters/http-notifier.js';
+import { ChatBridge } from '../notify/bridge.js';
+import { redactUrl } from '../adapters/simple-git.js';
 import type { Logger } from '../ports/logger.js';
 import type { CliContext } from './context.js';
 
@@ -37,9 +40,12 @@ export async function runController(ctx: CliContext, opts: RunOptions, logger?: 
   }
   const log = logger ?? createLogger({ name: 'berth' });
   const metrics = createMetrics();
+  const host = opts.name ?? hostname();
+  const chat = new ChatBridge(host, redactUrl(opts.repo), ctx.clock, log, (spec) => createNotifier(spec));
+  let controllerRef: Controller | null = null;
   const secret = ctx.io.env.BERTH_WEBHOOK_SECRET && ctx.io.env.BERTH_WEBHOOK_SECRET !== '' ? ctx.io.env.BERTH_WEBHOOK_SECRET : null;
   const controller = new Controller(
-    { repo: opts.repo, branch: opts.branch, intervalMs, name: opts.name ?? hostname() },
+    { repo: opts.repo, branch: opts.branch, intervalMs, name: host },
     {
       docker: await ctx.docker(),
       git: ctx.git,
@@ -49,6 +55,11 @@ export async function runController(ctx: CliContext, opts: RunOptions, logger?: 
       log,
       validators: createValidators(),
       watch: (dir, onChange) => watchRepo(dir, onChange),
+      events: {
+        invalid: (revision, errors) => chat.invalid(revision, errors),
+        reconciled: (result) => chat.reconciled(result),
+        driftChanged: (change) => chat.driftChanged(change, controllerRef?.status().lastApplied?.revision ?? null),
+      },
       metrics: {
         observeReconcile: (seconds, result) => metrics.observeReconcile(seconds, result),
         gitFetchFailed: () => metrics.gitFetchFailed(),
@@ -58,6 +69,7 @@ export async function runController(ctx: CliContext, opts: RunOptions, logger?: 
     },
   );
 
+  controllerRef = controller;
   let server: Awaited<ReturnType<typeof startHttpServer>>;
   try {
     server = await startHttpServer({
@@ -95,6 +107,7 @@ export async function runController(ctx: CliContext, opts: RunOptions, logger?: 
       void controller
         .stop()
         .then(() => server.close())
+        .then(() => chat.close())
         .catch((e: unknown) => log.error({ err: (e as Error).message }, 'error while stopping'))
         .finally(() => {
           clearTimeout(deadline);

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../compose/hash.js';
+import type { OpenDrift, ResolvedDrift } from '../drift/lifecycle.js';
+import type { ReconcileResult } from '../loop/reconcile.js';
+import type { NotifierSpec } from '../model/desired.js';
+import type { Diagnostic } from '../model/errors.js';
+import type { Clock } from '../ports/clock.js';
+import type { Logger } from '../ports/logger.js';
+import type { Notifier } from '../ports/notifier.js';
+import { NotifyDispatcher } from './dispatcher.js';
+import { driftAppeared, driftResolved, syncFinished, validationFailed, type MessageContext } from './messages.js';
+
+/**
+ * What `berth run` tells chat, and when: a deploy once per revision, a
+ * failure once per revision (not once per retry), validation errors once per
+ * commit, drift once when it appears and once when it ends. The notifiers
+ * come from the last good berth.yaml, so they are rebuilt when it changes.
+ */
+export class ChatBridge {
+  private dispatcher: NotifyDispatcher | null = null;
+  private fingerprint = '';
+  private deployed: string | null | undefined = undefined;
+  private failed: string | null | undefined = undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly repo: string,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly makeNotifier: (spec: NotifierSpec) => Notifier,
+  ) {}
+
+  /** Use these notifiers from now on (no-op when unchanged). */
+  configure(specs: NotifierSpec[]): void {
+    const usable = specs.filter((s) => s.url.trim() !== '');
+    // A hash, not the specs: URLs and secrets are secrets.
+    const fp = createHash('sha256').update(canonicalJson(usable)).digest('hex');
+    if (fp === this.fingerprint) return;
+    this.fingerprint = fp;
+    const old = this.dispatcher;
+    this.dispatcher = usable.length ? new NotifyDispatcher(usable.map(this.makeNotifier), this.clock, this.log) : null;
+    if (old) void old.drain(5_000);
+    this.log.info({ notifiers: usable.map((s) => s.name ?? s.type) }, 'notifiers configured');
+  }
+
+  private ctx(): MessageContext {
+    return { host: this.host, repo: this.repo, at: new Date(this.clock.now()) };
+  }
+
+  invalid(revision: string | null, errors: Diagnostic[]): void {
+    this.dispatcher?.enqueue(validationFailed(revision, errors, this.ctx()));
+  }
+
+  reconciled(result: ReconcileResult): void {
+    if (result.desired) this.configure(result.desired.settings.notify);
+    const rev = result.source.revision;
+    if (result.outcome === 'converged' && this.deployed !== rev && (result.applied?.revision ?? null) !== rev) {
+      this.deployed = rev;
+      this.failed = undefined;
+      const msg = syncFinished(result, this.ctx());
+      if (msg) this.dispatcher?.enqueue(msg);
+    } else if (result.outcome === 'converged' || result.outcome === 'in-sync') {
+      this.deployed = rev;
+      this.failed = undefined;
+    } else if ((result.outcome === 'failed' || result.outcome === 'plan-error') && this.failed !== rev) {
+      this.failed = rev;
+      const msg = syncFinished(result, this.ctx());
+      if (msg) this.dispatcher?.enqueue(msg);
+    }
+  }
+
+  driftChanged(change: { appeared: OpenDrift[]; resolved: ResolvedDrift[] }, revision: string | null): void {
+    if (change.appeared.length) this.dispatcher?.enqueue(driftAppeared(change.appeared, this.ctx(), revision));
+    if (change.resolved.length) this.dispatcher?.enqueue(driftResolved(change.resolved, this.ctx(), revision));
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher?.drain(5_000);
+  }
+}

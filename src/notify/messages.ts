@@ -1,0 +1,98 @@
+import { describeDrift, describeResolved, type OpenDrift, type ResolvedDrift } from '../drift/lifecycle.js';
+import type { Diagnostic } from '../model/errors.js';
+import type { ChatMessage } from '../ports/notifier.js';
+import type { ReconcileResult } from '../loop/reconcile.js';
+import { commitUrl } from './commit-url.js';
+
+/**
+ * The chat messages of `berth run`, built from what a pass reports. Pure.
+ * Many drift items at once make one message listing them, not one each.
+ * Lines name keys and objects, never values.
+ */
+export interface MessageContext {
+  host: string;
+  /** The repository URL (credentials already removed), for commit links. */
+  repo: string;
+  at: Date;
+}
+
+const short = (rev: string | null | undefined) => (rev ? rev.slice(0, 12) : 'working tree');
+
+function base(ctx: MessageContext, revision: string | null | undefined): Pick<ChatMessage, 'host' | 'revision' | 'commitUrl' | 'at'> {
+  return { host: ctx.host, revision: revision ?? null, commitUrl: commitUrl(ctx.repo, revision ?? null), at: ctx.at.toISOString() };
+}
+
+export function driftAppeared(items: OpenDrift[], ctx: MessageContext, revision: string | null): ChatMessage {
+  const n = items.length;
+  return {
+    kind: 'drift-appeared',
+    title: `Drift on ${ctx.host}: ${n} ${n === 1 ? 'change' : 'changes'} nobody committed`,
+    lines: items.map((i) => describeDrift(i.item)),
+    severity: 'warning',
+    ...base(ctx, revision),
+  };
+}
+
+export function driftResolved(items: ResolvedDrift[], ctx: MessageContext, revision: string | null): ChatMessage {
+  const n = items.length;
+  return {
+    kind: 'drift-resolved',
+    title: `Drift resolved on ${ctx.host}: ${n} ${n === 1 ? 'item' : 'items'}`,
+    lines: items.map(describeResolved),
+    severity: 'info',
+    ...base(ctx, revision),
+  };
+}
+
+export function syncFinished(result: ReconcileResult, ctx: MessageContext): ChatMessage | null {
+  const rev = result.source.revision;
+  const s = result.plan?.summary;
+  const counts = s ? `${s.create} created, ${s.recreate} recreated, ${s.update} updated, ${s.remove} removed` : '';
+  if (result.outcome === 'converged') {
+    const commit = [result.source.subject, result.source.author ? `by ${result.source.author}` : ''].filter(Boolean).join(' ');
+    return {
+      kind: 'sync-succeeded',
+      title: `Deployed ${short(rev)} on ${ctx.host}`,
+      lines: [commit, counts].filter(Boolean),
+      severity: 'info',
+      ...base(ctx, rev),
+    };
+  }
+  if (result.outcome === 'failed' || result.outcome === 'plan-error') {
+    const lines = [
+      ...(result.plan?.errors.map((e) => `${e.stack}/${e.object}: ${e.message}`) ?? []),
+      ...(result.apply?.results.filter((r) => r.status !== 'ok').map((r) => `${r.object}: ${r.status}${r.error ? ` — ${r.error}` : ''}`) ?? []),
+    ];
+    return {
+      kind: 'sync-failed',
+      title: `Sync of ${short(rev)} failed on ${ctx.host}; failed steps were left as they were`,
+      lines,
+      severity: 'error',
+      ...base(ctx, rev),
+    };
+  }
+  return null;
+}
+
+export function validationFailed(revision: string | null, errors: Diagnostic[], ctx: MessageContext): ChatMessage {
+  return {
+    kind: 'validation-failed',
+    title: `Commit ${short(revision)} is invalid; ${ctx.host} keeps the last good state`,
+    lines: errors.map((d) => `${d.file}${d.line ? `:${d.line}:${d.col}` : ''}: ${d.path ? `${d.path}: ` : ''}${d.message}`),
+    severity: 'error',
+    ...base(ctx, revision),
+  };
+}
+
+export function testMessage(ctx: MessageContext): ChatMessage {
+  return {
+    kind: 'test',
+    title: `Test message from berth on ${ctx.host}`,
+    lines: ['If you can read this, berth can reach this channel.'],
+    severity: 'info',
+    host: ctx.host,
+    revision: null,
+    commitUrl: null,
+    at: ctx.at.toISOString(),
+  };
+}
