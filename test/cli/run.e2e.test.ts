@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullListing, listPrefixed, removePrefixed } from '../support/berth-objects.js';
 import { docker, requireEngine, uniqueName } from '../support/engine.js';
+import { recordingServer } from '../support/recording-server.js';
 
 /**
  * `berth run` end to end: a real git remote (a bare repo over file://), the
@@ -117,6 +118,11 @@ async function image(): Promise<string> {
 }
 
 let stateDir = '';
+let chat: Awaited<ReturnType<typeof recordingServer>> | null = null;
+/** berth.yaml with a generic webhook notifier pointing at the test's recording server. */
+const berthYaml = (extra = '') => `notify:\n  - {type: webhook, url: "${chat!.url}/hook", name: recorder}\n${extra}`;
+type ChatBody = { kind: string; title: string; lines: string[] };
+const messages = (): ChatBody[] => (chat?.received ?? []).map((r) => JSON.parse(r.body) as ChatBody);
 
 beforeAll(async () => {
   engine = await requireEngine();
@@ -129,7 +135,8 @@ beforeAll(async () => {
   execFileSync('git', ['init', '-q', '-b', 'main', work]);
   git('remote', 'add', 'origin', bare);
   bareUrl = `file://${bare}`;
-  commit('empty stack to start', { [`stacks/${prefix}base/compose.yaml`]: 'services:\n  idle: {image: "berth-test/worker:1"}\n' });
+  chat = await recordingServer();
+  commit('empty stack to start', { 'berth.yaml': berthYaml(), [`stacks/${prefix}base/compose.yaml`]: 'services:\n  idle: {image: "berth-test/worker:1"}\n' });
   port = await freePort();
   start();
   await until('readyz', async () => (await http('/readyz')).status === 200);
@@ -137,6 +144,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopChild();
+  await chat?.close();
   if (process.env.BERTH_E2E_LOG) writeFileSync(process.env.BERTH_E2E_LOG, logs);
   if (engine) await removePrefixed(prefix);
 });
@@ -168,6 +176,10 @@ describe('berth run', () => {
     await webhookAndSettle(reverted);
     expect(await image()).toBe('berth-test/web:v1');
     expect((await status()).lastApplied?.revision).toBe(reverted);
+    // One deploy message per new revision, with the commit subject.
+    await until('deploy messages', async () => messages().filter((m) => m.kind === 'sync-succeeded').length >= 3, 10_000);
+    const deploys = messages().filter((m) => m.kind === 'sync-succeeded');
+    expect(deploys.map((m) => m.lines[0])).toEqual(expect.arrayContaining(['add web by t', 'web v2 by t']));
   });
 
   it('an invalid commit changes nothing on the host and its errors are located', async (ctx) => {
@@ -177,6 +189,10 @@ describe('berth run', () => {
     await webhookAndSettle(bad);
     const s = await status();
     expect(s.lastResult?.outcome).toBe('invalid');
+    await until('validation message', async () => messages().some((m) => m.kind === 'validation-failed'), 10_000);
+    const v = messages().filter((m) => m.kind === 'validation-failed');
+    expect(v).toHaveLength(1);
+    expect(v[0]!.lines[0]).toMatch(new RegExp(`stacks/${stack}/compose.yaml:6:12`));
     expect(s.validationErrors[0]).toMatchObject({ file: `stacks/${stack}/compose.yaml`, line: 6, col: 12 });
     expect(await fullListing()).toBe(before);
     expect(await image()).toBe('berth-test/web:v1');
@@ -219,11 +235,17 @@ describe('berth run', () => {
     expect(logLines('drift appeared', id)).toHaveLength(1);
     expect(logLines('drift resolved', id)).toHaveLength(1);
     expect(logLines('drift resolved', id)[0]).toMatch(/"resolution":"healed"/);
+    // Chat: exactly one "appeared" and one "resolved" message naming the container.
+    await until('chat', async () => messages().filter((m) => m.kind === 'drift-resolved').length >= 1, 10_000);
+    const about = (kind: string) => messages().filter((m) => m.kind === kind && m.lines.some((l) => l.includes(`${stack}-web-1`)));
+    expect(about('drift-appeared')).toHaveLength(1);
+    expect(about('drift-resolved')).toHaveLength(1);
+    expect(about('drift-resolved')[0]!.lines[0]).toMatch(/undone by berth/);
   });
 
   it('with selfHeal off, reports drift once, leaves it, and does not announce it again after a restart', async (ctx) => {
     if (!engine) ctx.skip();
-    const rev = commit('report only', { 'berth.yaml': `stacks:\n  ${stack}: {selfHeal: false}\n` });
+    const rev = commit('report only', { 'berth.yaml': berthYaml(`stacks:\n  ${stack}: {selfHeal: false}\n`) });
     await webhookAndSettle(rev);
     await docker(['stop', `${stack}-web-1`]);
     const id = `${stack}/container/${stack}-web-1/stopped`;
@@ -243,7 +265,7 @@ describe('berth run', () => {
     await docker(['start', `${stack}-web-1`]);
     await until('resolved', async () => logLines('drift resolved', id).length === 2, 15_000);
     expect(logLines('drift resolved', id)[1]).toMatch(/"resolution":"fixed"/);
-    const back = commit('heal again', { 'berth.yaml': 'policy: {selfHeal: true}\n' });
+    const back = commit('heal again', { 'berth.yaml': berthYaml('policy: {selfHeal: true}\n') });
     await webhookAndSettle(back);
   });
 
@@ -292,5 +314,9 @@ describe('berth run', () => {
     expect(logs.length).toBeGreaterThan(0);
     expect(logs).not.toContain(SECRET);
     expect(logs).not.toContain(ENV_SECRET);
+    const sent = JSON.stringify(chat?.received ?? []);
+    expect(sent.length).toBeGreaterThan(100);
+    expect(sent).not.toContain(SECRET);
+    expect(sent).not.toContain(ENV_SECRET);
   });
 });
