@@ -41,7 +41,7 @@ export async function runController(ctx: CliContext, opts: RunOptions, logger?: 
   const log = logger ?? createLogger({ name: 'berth' });
   const metrics = createMetrics();
   const host = opts.name ?? hostname();
-  const chat = new ChatBridge(host, redactUrl(opts.repo), ctx.clock, log, (spec) => createNotifier(spec));
+  const chat = new ChatBridge(host, redactUrl(opts.repo), ctx.clock, log, (spec) => createNotifier(spec), () => controllerRef?.status().running ?? false);
   let controllerRef: Controller | null = null;
   const secret = ctx.io.env.BERTH_WEBHOOK_SECRET && ctx.io.env.BERTH_WEBHOOK_SECRET !== '' ? ctx.io.env.BERTH_WEBHOOK_SECRET : null;
   const controller = new Controller(

@@ -39,8 +39,9 @@ export function detectDrift(applied: AppliedRecord, live: LiveState): DriftItem[
     for (const svc of stack.services) {
       const c = containers.get(svc.containerName);
       const name = svc.containerName;
-      if (!c) {
-        out.push(item(stack.name, 'container', name, svc.name, 'missing', `container ${name} running`, 'no such container'));
+      if (!c || c.state === 'removing') {
+        // A container being removed is gone for our purposes: one drift item from the first sight on.
+        out.push(item(stack.name, 'container', name, svc.name, 'missing', `container ${name} running`, c ? 'being removed' : 'no such container'));
         continue;
       }
       if (!isManaged(c.labels)) {

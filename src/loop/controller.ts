@@ -97,6 +97,10 @@ export class Controller {
   private drift: DriftItem[] = [];
   private stacks: ControllerStatus['stacks'] = [];
   private eventBackoffMs = 1000;
+  /** Docker events arrive in bursts (`docker rm -f` of 30 containers): one pass after the burst, not one per event. */
+  private eventTimer: NodeJS.Timeout | null = null;
+  private eventBurstStart = 0;
+  private eventReasons = new Set<string>();
 
   constructor(
     private readonly opts: ControllerOptions,
@@ -135,6 +139,7 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.eventTimer) clearTimeout(this.eventTimer);
     this.unsubscribeEvents?.();
     this.flight.clear();
     this.abort.abort();
@@ -175,7 +180,7 @@ export class Controller {
     this.unsubscribeEvents = this.deps.docker.events(
       (e: DockerEvent) => {
         this.eventBackoffMs = 1000;
-        if (DOCKER_TRIGGER_ACTIONS.has(e.action)) this.trigger(`docker:${e.type}:${e.action}`);
+        if (DOCKER_TRIGGER_ACTIONS.has(e.action)) this.debouncedEvent(`docker:${e.type}:${e.action}`);
       },
       (err: Error) => {
         // The engine went away (restart, socket gone): resubscribe with backoff.
@@ -191,6 +196,22 @@ export class Controller {
         }, wait).unref?.();
       },
     );
+  }
+
+  /** Trigger 300 ms after the last event of a burst, but no later than 2 s after its first. */
+  private debouncedEvent(reason: string): void {
+    const now = Date.now();
+    if (this.eventReasons.size === 0) this.eventBurstStart = now;
+    this.eventReasons.add(reason);
+    if (this.eventTimer) clearTimeout(this.eventTimer);
+    const wait = Math.max(0, Math.min(300, this.eventBurstStart + 2000 - now));
+    this.eventTimer = setTimeout(() => {
+      this.eventTimer = null;
+      const reasons = [...this.eventReasons];
+      this.eventReasons.clear();
+      for (const r of reasons) this.trigger(r);
+    }, wait);
+    this.eventTimer.unref?.();
   }
 
   private async fetchSource(): Promise<DesiredSource | null> {

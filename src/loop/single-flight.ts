@@ -33,7 +33,7 @@ export class SingleFlight {
   }
 
   get busy(): boolean {
-    return this.queue.pending > 0;
+    return this.queue.pending > 0 || this.queue.size > 0;
   }
 
   /** Resolves when nothing runs and nothing is queued. */

@@ -21,6 +21,16 @@ export class ChatBridge {
   private fingerprint = '';
   private deployed: string | null | undefined = undefined;
   private failed: string | null | undefined = undefined;
+  /**
+   * Drift is held briefly before it is sent, so a burst that the controller
+   * sees over several passes (`docker rm -f` of 30 containers takes seconds)
+   * still makes one message listing all of it.
+   */
+  private pending = { appeared: [] as OpenDrift[], resolved: [] as ResolvedDrift[], revision: null as string | null };
+  private flushTimer: NodeJS.Timeout | null = null;
+  private firstPendingAt = 0;
+  static readonly DRIFT_SETTLE_MS = 2_000;
+  static readonly DRIFT_MAX_HOLD_MS = 30_000;
 
   constructor(
     private readonly host: string,
@@ -28,6 +38,8 @@ export class ChatBridge {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly makeNotifier: (spec: NotifierSpec) => Notifier,
+    /** Whether a reconcile is running or queued: drift is held until the burst is over. */
+    private readonly busy: () => boolean = () => false,
   ) {}
 
   /** Use these notifiers from now on (no-op when unchanged). */
@@ -70,11 +82,40 @@ export class ChatBridge {
   }
 
   driftChanged(change: { appeared: OpenDrift[]; resolved: ResolvedDrift[] }, revision: string | null): void {
-    if (change.appeared.length) this.dispatcher?.enqueue(driftAppeared(change.appeared, this.ctx(), revision));
-    if (change.resolved.length) this.dispatcher?.enqueue(driftResolved(change.resolved, this.ctx(), revision));
+    if (change.appeared.length === 0 && change.resolved.length === 0) return;
+    const now = Date.now();
+    if (!this.flushTimer) this.firstPendingAt = now;
+    this.pending.appeared.push(...change.appeared);
+    this.pending.resolved.push(...change.resolved);
+    this.pending.revision = revision;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    const wait = Math.min(ChatBridge.DRIFT_SETTLE_MS, Math.max(0, this.firstPendingAt + ChatBridge.DRIFT_MAX_HOLD_MS - now));
+    this.flushTimer = setTimeout(() => this.flushWhenSettled(), wait);
+    this.flushTimer.unref?.();
+  }
+
+  /** While berth is still reconciling the burst, wait (up to the max hold). */
+  private flushWhenSettled(): void {
+    const held = Date.now() - this.firstPendingAt;
+    if (this.busy() && held < ChatBridge.DRIFT_MAX_HOLD_MS) {
+      this.flushTimer = setTimeout(() => this.flushWhenSettled(), Math.min(ChatBridge.DRIFT_SETTLE_MS, ChatBridge.DRIFT_MAX_HOLD_MS - held));
+      this.flushTimer.unref?.();
+      return;
+    }
+    this.flushDrift();
+  }
+
+  private flushDrift(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const { appeared, resolved, revision } = this.pending;
+    this.pending = { appeared: [], resolved: [], revision: null };
+    if (appeared.length) this.dispatcher?.enqueue(driftAppeared(appeared, this.ctx(), revision));
+    if (resolved.length) this.dispatcher?.enqueue(driftResolved(resolved, this.ctx(), revision));
   }
 
   async close(): Promise<void> {
+    this.flushDrift();
     await this.dispatcher?.drain(5_000);
   }
 }

@@ -145,7 +145,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopChild();
   await chat?.close();
-  if (process.env.BERTH_E2E_LOG) writeFileSync(process.env.BERTH_E2E_LOG, logs);
+  if (process.env.BERTH_E2E_LOG) writeFileSync(process.env.BERTH_E2E_LOG, logs + "\n=== chat ===\n" + JSON.stringify(messages(), null, 1));
   if (engine) await removePrefixed(prefix);
 });
 
@@ -267,6 +267,23 @@ describe('berth run', () => {
     expect(logLines('drift resolved', id)[1]).toMatch(/"resolution":"fixed"/);
     const back = commit('heal again', { 'berth.yaml': berthYaml('policy: {selfHeal: true}\n') });
     await webhookAndSettle(back);
+  });
+
+  it('reports 30 containers removed at once in one chat message, and brings them back', async (ctx) => {
+    if (!engine) ctx.skip();
+    const many = `${prefix}fleet`;
+    const rev = commit('fleet', { [`stacks/${many}/compose.yaml`]: `services:\n${Array.from({ length: 30 }, (_, j) => `  w${j}: {image: "berth-test/worker:1"}\n`).join('')}` });
+    await webhookAndSettle(rev);
+    const names = (await listPrefixed(`${many}-`)).containers;
+    expect(names).toHaveLength(30);
+    const before = messages().length;
+    await docker(['rm', '-f', ...names]);
+    await until('all back', async () => (await listPrefixed(`${many}-`)).containers.length === 30 && !(await status()).running, 60_000);
+    const aboutFleet = (kind: string) => messages().slice(before).filter((m) => m.kind === kind && m.lines.some((l) => l.includes(`${many}-w`)));
+    await until('resolved message', async () => aboutFleet('drift-resolved').length > 0, 40_000);
+    const appeared = aboutFleet('drift-appeared');
+    expect(appeared).toHaveLength(1);
+    expect(appeared[0]!.lines.filter((l) => l.includes(`${many}-w`))).toHaveLength(30);
   });
 
   it('rejects unsigned or wrongly signed webhooks with 401 and runs nothing', async (ctx) => {
