@@ -3,12 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
-import type { DesiredSource, GitPort } from '../ports/git.js';
+import { redactUrl, type DesiredSource, type GitPort } from '../ports/git.js';
 
-/** A URL for display: any user:token@ part removed (tokens are secrets). */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@');
-}
+export { redactUrl };
 
 /**
  * Remote desired-state repositories are kept as shallow single-branch clones

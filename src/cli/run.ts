@@ -8,7 +8,7 @@ import { startHttpServer } from '../http/server.js';
 import { Controller } from '../loop/controller.js';
 import { createNotifier } from '../adapters/http-notifier.js';
 import { ChatBridge } from '../notify/bridge.js';
-import { redactUrl } from '../adapters/simple-git.js';
+import { redactUrl } from '../ports/git.js';
 import type { Logger } from '../ports/logger.js';
 import type { CliContext } from './context.js';
 

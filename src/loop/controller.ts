@@ -5,7 +5,7 @@ import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerEvent, DockerPort } from '../ports/docker.js';
-import { isRemoteRepo, type DesiredSource, type GitPort } from '../ports/git.js';
+import { isRemoteRepo, redactUrl, type DesiredSource, type GitPort } from '../ports/git.js';
 import type { Logger } from '../ports/logger.js';
 import type { StateStore } from '../ports/state.js';
 import { reconcile, type ReconcileOutcome, type ReconcileResult } from './reconcile.js';
@@ -149,7 +149,7 @@ export class Controller {
 
   status(): ControllerStatus {
     return {
-      repo: this.lastGood?.source.origin ?? this.opts.repo.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@'),
+      repo: this.lastGood?.source.origin ?? redactUrl(this.opts.repo),
       branch: this.opts.branch,
       ready: this.ready,
       running: this.flight.busy,

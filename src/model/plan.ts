@@ -11,7 +11,7 @@ export const WAVES: readonly Wave[] = ['networks', 'volumes', 'databases', 'apps
 /** What the plan line's sign says: `+` create, `~` recreate/update/start, `-` remove. */
 export type Action = 'create' | 'recreate' | 'update' | 'start' | 'remove';
 
-interface OpBase {
+export interface OpBase {
   /** Stable id, unique in a plan: `network:<name>`, `volume:<name>`, `service:<stack>/<service>`, `container:<name>`. */
   id: string;
   wave: Wave;

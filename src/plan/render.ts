@@ -1,4 +1,4 @@
-import type { Action, Op, Plan, PlanError, PlanSummary, Wave } from '../model/plan.js';
+import type { Action, Op, OpBase, Plan, PlanError, PlanSummary, Wave } from '../model/plan.js';
 import type { RolloutStrategy } from '../model/desired.js';
 
 /**
@@ -99,15 +99,8 @@ function errorObject(e: PlanError): string {
 }
 
 /** One op in `--json`: what and why, never the spec (it holds environment values). */
-export interface PlanJsonOp {
-  id: string;
+export interface PlanJsonOp extends OpBase {
   kind: Op['kind'];
-  wave: Wave;
-  action: Action;
-  stack: string;
-  object: string;
-  reasons: string[];
-  after: string[];
   strategy?: RolloutStrategy;
   pull?: boolean;
   image?: string;

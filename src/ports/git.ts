@@ -18,6 +18,11 @@ export interface GitPort {
   localRevision(dir: string): Promise<{ revision: string; subject: string; author: string; dirty: boolean } | null>;
 }
 
+/** A URL for display: any user:token@ part removed (tokens are secrets). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]+@/i, '$1***@');
+}
+
 /** `--repo` is a URL (clone it) when it has a scheme or the scp-like `user@host:path` form. */
 export function isRemoteRepo(repo: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[\w.-]+@[\w.-]+:/.test(repo);
