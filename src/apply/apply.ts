@@ -4,7 +4,7 @@ import type { BerthSettings, DesiredState, ServiceSpec } from '../model/desired.
 import type { Op, Plan, ServiceRecreateOp } from '../model/plan.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerPort } from '../ports/docker.js';
-import { waitForCondition } from './gates.js';
+import { waitForCondition } from '../rollout/gates.js';
 import { containerLabels, networkLabels, volumeLabels } from './labels-for.js';
 
 export type OpStatus = 'ok' | 'failed' | 'skipped';
