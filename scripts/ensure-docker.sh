@@ -115,7 +115,9 @@ if pid="$(dockerd_pid)"; then
 fi
 
 read -r -a extra <<<"${BERTH_DOCKERD_ARGS:-}"
-flags=()
+# Docker's default pools give only ~30 user networks; the suite (every test
+# applies its own prefixed copy of the example repo) and the bench need more.
+flags=(--default-address-pool base=10.213.0.0/16,size=24)
 for attempt in 1 2 3 4; do
   args="${flags[*]:-} ${extra[*]:-}"; args="${args# }"; args="${args% }"
   log "starting dockerd${args:+ $args} (attempt $attempt, log $LOG_FILE)"

@@ -115,8 +115,8 @@ export function networksInOrder(spec: Pick<ServiceSpec, 'networks'>): ServiceNet
 }
 
 /** The endpoint settings for one of the service's networks: its aliases plus the service name, and its static addresses. */
-export function endpointSettings(serviceName: string, net: Pick<ServiceNetwork, 'aliases' | 'ipv4Address' | 'ipv6Address'>): EndpointSettingsBody {
-  const ep: EndpointSettingsBody = { Aliases: [...new Set([serviceName, ...net.aliases])] };
+export function endpointSettings(serviceName: string, net: Pick<ServiceNetwork, 'aliases' | 'ipv4Address' | 'ipv6Address'>, aliases = true): EndpointSettingsBody {
+  const ep: EndpointSettingsBody = { Aliases: aliases ? [...new Set([serviceName, ...net.aliases])] : [] };
   if (net.ipv4Address || net.ipv6Address) {
     ep.IPAMConfig = {};
     if (net.ipv4Address) ep.IPAMConfig.IPv4Address = net.ipv4Address;
@@ -233,7 +233,7 @@ function sortedRecord<T>(o: Record<string, T>): Record<string, T> {
   return out;
 }
 
-export function containerCreateBody(spec: ServiceSpec, name: string, labels: Record<string, string>, apiVersion: string): ContainerCreateBody {
+export function containerCreateBody(spec: ServiceSpec, name: string, labels: Record<string, string>, apiVersion: string, aliases = true): ContainerCreateBody {
   // `name` travels in the query string (`?name=`), not in the body.
   const body: ContainerCreateBody = {
     Image: spec.image,
@@ -295,7 +295,7 @@ export function containerCreateBody(spec: ServiceSpec, name: string, labels: Rec
     H.NetworkMode = ordered[0]!.name;
     // API < 1.44 takes one endpoint at create; the adapter connects the rest.
     const atCreate = apiAtLeast(apiVersion, MULTI_NETWORK_CREATE_API) ? ordered : ordered.slice(0, 1);
-    body.NetworkingConfig = { EndpointsConfig: Object.fromEntries(atCreate.map((n) => [n.name, endpointSettings(spec.name, n)])) };
+    body.NetworkingConfig = { EndpointsConfig: Object.fromEntries(atCreate.map((n) => [n.name, endpointSettings(spec.name, n, aliases)])) };
   }
 
   if (spec.init !== null) H.Init = spec.init;

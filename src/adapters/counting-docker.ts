@@ -1,6 +1,6 @@
 import type { NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../model/desired.js';
 import type { LiveContainer, LiveNetwork, LiveVolume } from '../model/live.js';
-import type { ContainerDetails, DockerEvent, DockerPort } from '../ports/docker.js';
+import type { ContainerDetails, CreateContainerOptions, DockerEvent, DockerPort } from '../ports/docker.js';
 
 export type DockerMethod = keyof DockerPort;
 
@@ -71,9 +71,9 @@ export class CountingDocker implements DockerPort {
     this.hit('pullImage');
     return this.inner.pullImage(ref, onProgress);
   }
-  createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>): Promise<string> {
+  createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>, opts?: CreateContainerOptions): Promise<string> {
     this.hit('createContainer');
-    return this.inner.createContainer(spec, name, labels);
+    return this.inner.createContainer(spec, name, labels, opts);
   }
   startContainer(id: string): Promise<void> {
     this.hit('startContainer');

@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import { LABEL, MANAGED_FILTER } from '../labels.js';
 import type { NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../model/desired.js';
 import type { ContainerState, Health, LiveContainer, LiveNetwork, LiveVolume } from '../model/live.js';
-import type { ContainerDetails, DockerEvent, DockerPort } from '../ports/docker.js';
+import type { ContainerDetails, CreateContainerOptions, DockerEvent, DockerPort } from '../ports/docker.js';
 import { apiAtLeast, containerCreateBody, endpointSettings, MULTI_NETWORK_CREATE_API, networksInOrder } from './container-body.js';
 import { dockerConnectionFromEnv, type DockerConnection } from './docker-connection.js';
 import { engineGetter, EngineHttpError, type EngineGet } from './engine-http.js';
@@ -290,9 +290,10 @@ export class DockerodeDocker implements DockerPort {
     });
   }
 
-  async createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>): Promise<string> {
+  async createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>, opts: CreateContainerOptions = {}): Promise<string> {
     const api = await this.apiVersion();
-    const body = containerCreateBody(spec, name, labels, api);
+    const aliases = opts.aliases ?? true;
+    const body = containerCreateBody(spec, name, labels, api, aliases);
     const client = await this.client();
     const created = await call(`create container ${name}`, () =>
       // _query/_body: the name goes in the query string, the spec only in the
@@ -304,7 +305,7 @@ export class DockerodeDocker implements DockerPort {
     if (spec.networkMode === null && !apiAtLeast(api, MULTI_NETWORK_CREATE_API)) {
       for (const net of networksInOrder(spec).slice(1)) {
         try {
-          await this.connect(net.name, id, endpointSettings(spec.name, net), `create container ${name}: connect network ${net.name}`);
+          await this.connect(net.name, id, endpointSettings(spec.name, net, aliases), `create container ${name}: connect network ${net.name}`);
         } catch (err) {
           // Never leave a container behind that lacks a network of its spec.
           await this.removeContainer(id, true).catch(() => undefined);
@@ -397,6 +398,11 @@ export class DockerodeDocker implements DockerPort {
       restartCount: c.RestartCount,
       labels: { ...(c.Config.Labels ?? {}) },
       networks: Object.keys(c.NetworkSettings.Networks ?? {}).sort(),
+      addresses: Object.fromEntries(
+        Object.entries(c.NetworkSettings.Networks ?? {})
+          .filter(([, n]) => Boolean(n.IPAddress))
+          .map(([name, n]) => [name, n.IPAddress]),
+      ),
     };
   }
 

@@ -5,6 +5,9 @@ import type { Op, Plan, ServiceRecreateOp } from '../model/plan.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerPort } from '../ports/docker.js';
 import { waitForCondition } from '../rollout/gates.js';
+import { recreate } from '../rollout/recreate.js';
+import { startFirst } from '../rollout/start-first.js';
+import { RolloutFailure, type BakeGate, type RolloutReport } from '../rollout/types.js';
 import { containerLabels, networkLabels, volumeLabels } from './labels-for.js';
 
 export type OpStatus = 'ok' | 'failed' | 'skipped';
@@ -18,6 +21,8 @@ export interface OpResult {
   durationMs: number;
   /** Why it failed or was skipped. */
   error?: string;
+  /** For `service.recreate`: how the rollout went (strategy, result, the gate that stopped it). */
+  rollout?: RolloutReport;
 }
 
 export interface ApplyResult {
@@ -48,11 +53,13 @@ export interface ApplyContext {
   reporter?: ApplyReporter;
   /** Stop between ops (ops in flight finish). */
   signal?: AbortSignal;
-  /** How a changed service's container is replaced; the rollout strategies plug in here. */
+  /** How a changed service's container is replaced; default: the op's rollout strategy. */
   replace?: ReplaceContainer;
+  /** The gate between "new container ready" and "old container goes" (the Traefik bake). */
+  bake?: BakeGate;
 }
 
-export type ReplaceContainer = (op: ServiceRecreateOp, ctx: ApplyContext) => Promise<void>;
+export type ReplaceContainer = (op: ServiceRecreateOp, ctx: ApplyContext) => Promise<RolloutReport>;
 
 /**
  * Execute a plan: phases in the plan's order (removals, networks, volumes,
@@ -150,15 +157,25 @@ function skipped(op: Op, error: string): OpResult {
 async function execute(op: Op, ctx: ApplyContext): Promise<OpResult> {
   const t0 = ctx.clock.now();
   ctx.reporter?.started?.(op);
+  const result = (status: OpStatus, extra: Partial<OpResult> = {}): OpResult => ({
+    id: op.id,
+    kind: op.kind,
+    action: op.action,
+    object: op.object,
+    status,
+    durationMs: ctx.clock.now() - t0,
+    ...extra,
+  });
   try {
-    await executeOp(op, ctx);
-    return { id: op.id, kind: op.kind, action: op.action, object: op.object, status: 'ok', durationMs: ctx.clock.now() - t0 };
+    const rollout = await executeOp(op, ctx);
+    return result('ok', rollout ? { rollout } : {});
   } catch (e) {
-    return { id: op.id, kind: op.kind, action: op.action, object: op.object, status: 'failed', durationMs: ctx.clock.now() - t0, error: (e as Error).message };
+    const rollout = e instanceof RolloutFailure ? e.report() : undefined;
+    return result('failed', { error: (e as Error).message, ...(rollout ? { rollout } : {}) });
   }
 }
 
-async function executeOp(op: Op, ctx: ApplyContext): Promise<void> {
+async function executeOp(op: Op, ctx: ApplyContext): Promise<RolloutReport | void> {
   const { docker } = ctx;
   switch (op.kind) {
     case 'network.create':
@@ -194,9 +211,15 @@ async function executeOp(op: Op, ctx: ApplyContext): Promise<void> {
     }
     case 'service.recreate':
       await waitForDependencies(op.service, ctx, op);
-      if (op.pull) await pull(op.service.image, ctx, op);
-      await (ctx.replace ?? replaceLikeCompose)(op, ctx);
-      return;
+      if (op.pull) {
+        try {
+          await pull(op.service.image, ctx, op);
+        } catch (e) {
+          // Not a rollout failure: the old container was not touched, and a registry hiccup is worth a retry (with backoff).
+          throw new Error(`${(e as Error).message}; the old container keeps running`);
+        }
+      }
+      return (ctx.replace ?? rollout)(op, ctx);
     case 'service.start':
       await waitForDependencies(op.service, ctx, op);
       await docker.startContainer(op.containerId);
@@ -242,26 +265,18 @@ async function waitForDependencies(spec: ServiceSpec, ctx: ApplyContext, op: Op)
   }
 }
 
-/**
- * Compose's way to replace a container: create the new one under a
- * temporary name, stop and remove the old one, give the new one the name,
- * start it. A crash at any point leaves a state the next plan repairs
- * (a leftover `_berth_tmp` is cleaned up; a missing service is created).
- */
-export const replaceLikeCompose: ReplaceContainer = async (op, ctx) => {
-  const { docker } = ctx;
-  const canonical = op.service.containerName;
-  const tmpName = `${canonical}${TEMP_SUFFIX}`;
-  const id = await docker.createContainer(op.service, tmpName, containerLabels(op.service, ctx.revision));
-  try {
-    await docker.stopContainer(op.old.id);
-    await docker.removeContainer(op.old.id, true);
-  } catch (e) {
-    await docker.removeContainer(id, true).catch(() => undefined);
-    throw e;
-  }
-  await docker.renameContainer(id, canonical);
-  await docker.startContainer(id);
+/** The op's strategy (PRODUCT.md §8): start-first beside the old container, or recreate with rollback. */
+export const rollout: ReplaceContainer = (op, ctx) => {
+  const rctx = {
+    docker: ctx.docker,
+    clock: ctx.clock,
+    settings: ctx.settings,
+    labels: containerLabels(op.service, ctx.revision),
+    signal: ctx.signal,
+    progress: (message: string) => ctx.reporter?.progress?.(op, message),
+    bake: ctx.bake,
+  };
+  return op.strategy === 'start-first' ? startFirst(op, rctx) : recreate(op, rctx);
 };
 
 function serviceByContainer(desired: DesiredState, name: string): ServiceSpec | undefined {

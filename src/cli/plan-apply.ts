@@ -87,7 +87,10 @@ export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<numb
     return 0;
   }
   ctx.io.err(`Apply failed (${rev}) in ${secs}s: ${failed.filter((x) => x.status === 'failed').length} failed, ${failed.filter((x) => x.status === 'skipped').length} skipped.`);
-  for (const x of failed) ctx.io.err(`  ${x.status === 'failed' ? '✗' : '·'} ${x.object}: ${x.error ?? x.status}`);
+  for (const x of failed) ctx.io.err(`  ${x.status === 'failed' ? '✗' : '·'} ${x.object}: ${outcomeWord(x)}: ${x.error ?? x.status}`);
+  if (failed.some((x) => x.rollout?.result === 'failed')) {
+    ctx.io.err('A rollout could not be rolled back cleanly (see above): that service needs a look.');
+  }
   ctx.io.err('Everything not listed above was applied; failed and skipped objects were left as they were.');
   return 1;
 }
@@ -97,7 +100,14 @@ const SIGN: Record<Op['action'], string> = { create: '+', recreate: '~', update:
 function opLine(op: Op, r: OpResult, width: number): string {
   const secs = `${(r.durationMs / 1000).toFixed(1)}s`;
   if (r.status === 'ok') return `  ${SIGN[op.action]} ${op.object.padEnd(width)}  ${pastTense(op)} (${secs})`;
-  return `  ✗ ${op.object.padEnd(width)}  ${r.status}: ${r.error ?? ''}`;
+  return `  ✗ ${op.object.padEnd(width)}  ${outcomeWord(r)}: ${r.error ?? ''}`;
+}
+
+/** `rolled back (unhealthy)` says more than `failed` when the old container is serving again. */
+function outcomeWord(r: OpResult): string {
+  if (r.rollout?.result === 'rolled_back') return `rolled back (${r.rollout.gate})`;
+  if (r.rollout?.result === 'failed') return `failed, NOT rolled back (${r.rollout.gate})`;
+  return r.status;
 }
 
 function pastTense(op: Op): string {

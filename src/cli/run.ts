@@ -65,6 +65,7 @@ export async function runController(ctx: CliContext, opts: RunOptions, logger?: 
         gitFetchFailed: () => metrics.gitFetchFailed(),
         setRevision: (rev) => metrics.setRevision(rev),
         setDrift: (items) => metrics.setDrift(items),
+        rolloutFinished: (result) => metrics.rolloutFinished(result),
       },
     },
   );

@@ -10,6 +10,7 @@ import type { Logger } from '../ports/logger.js';
 import type { StateStore } from '../ports/state.js';
 import { reconcile, type ReconcileOutcome, type ReconcileResult } from './reconcile.js';
 import { SingleFlight } from './single-flight.js';
+import type { BakeGate, RolloutResult } from '../rollout/types.js';
 
 /**
  * `berth run`: reconcile on every trigger — the interval (with jitter), a
@@ -34,6 +35,7 @@ export interface ControllerMetrics {
   gitFetchFailed(): void;
   setRevision(revision: string): void;
   setDrift(items: { stack: string; kind: string }[]): void;
+  rolloutFinished?(result: RolloutResult): void;
 }
 
 export interface ControllerEvents {
@@ -58,6 +60,8 @@ export interface ControllerDeps {
   /** Watch a local repo for changes; returns a stop function. */
   watch?: (dir: string, onChange: () => void) => () => Promise<void>;
   random?: () => number;
+  /** Builds the Traefik bake gate from the desired state's berth.yaml (absent: no bake). */
+  bake?: (desired: DesiredState) => BakeGate | undefined;
 }
 
 export interface ControllerStatus {
@@ -71,6 +75,8 @@ export interface ControllerStatus {
   lastResult: { outcome: ReconcileOutcome | 'error'; at: string; durationMs: number; revision: string | null; errors: string[] } | null;
   validationErrors: Diagnostic[];
   backoff: { revision: string | null; until: string; attempts: number } | null;
+  /** Services whose rollout at `revision` was rolled back: not retried until a new commit. */
+  held: { revision: string | null; services: string[] } | null;
   drift: DriftItem[];
   stacks: { name: string; services: { name: string; state: string; health: string | null }[] }[];
 }
@@ -90,6 +96,7 @@ export class Controller {
   private lastGood: { source: DesiredSource; desired: DesiredState } | null = null;
   private reportedInvalid: string | null | undefined = undefined;
   private failed: { revision: string | null; attempts: number; until: number } | null = null;
+  private held: { revision: string | null; services: Set<string> } | null = null;
   private lastFetched: ControllerStatus['lastFetched'] = null;
   private lastApplied: ControllerStatus['lastApplied'] = null;
   private lastResult: ControllerStatus['lastResult'] = null;
@@ -159,6 +166,7 @@ export class Controller {
       lastResult: this.lastResult,
       validationErrors: this.validationErrors,
       backoff: this.failed ? { revision: this.failed.revision, until: new Date(this.failed.until).toISOString(), attempts: this.failed.attempts } : null,
+      held: this.held ? { revision: this.held.revision, services: [...this.held.services].sort() } : null,
       drift: this.drift,
       stacks: this.stacks,
     };
@@ -239,6 +247,8 @@ export class Controller {
       this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'error');
       return;
     }
+    // A new commit ends the hold on services whose rollout was rolled back.
+    if (this.held && this.held.revision !== source.revision) this.held = null;
     // A revision that failed to apply waits out its backoff (a new commit resets it).
     if (this.failed && this.failed.revision === source.revision && this.deps.clock.now() < this.failed.until) {
       this.deps.log.info({ revision: source.revision, until: new Date(this.failed.until).toISOString(), reasons }, 'revision failed before; waiting for its backoff');
@@ -289,6 +299,8 @@ export class Controller {
       env: this.deps.env,
       validators: this.deps.validators,
       signal: this.abort.signal,
+      bake: this.deps.bake,
+      hold: this.held?.services,
     };
   }
 
@@ -308,16 +320,31 @@ export class Controller {
       ...(result.apply?.results.filter((r) => r.status !== 'ok').map((r) => `${r.object}: ${r.error ?? r.status}`) ?? []),
     ];
     const outcome = result.outcome;
+    for (const r of result.apply?.results ?? []) if (r.rollout) this.deps.metrics?.rolloutFinished?.(r.rollout.result);
     const metric = outcome === 'converged' ? 'converged' : outcome === 'in-sync' ? 'in_sync' : 'failed';
     this.deps.metrics?.observeReconcile(durationMs / 1000, metric);
     if (!lastGood) this.lastResult = { outcome, at, durationMs, revision: rev, errors };
     if (outcome === 'converged' || outcome === 'in-sync') {
       this.ready = true;
       this.failed = null;
-      this.lastApplied = { revision: rev, at };
-      if (rev) this.deps.metrics?.setRevision(rev);
+      // With services held back, the host runs this revision only in part: the applied record keeps the previous one.
+      if (this.held?.revision !== rev) {
+        this.lastApplied = { revision: rev, at };
+        if (rev) this.deps.metrics?.setRevision(rev);
+      }
     } else if (outcome === 'failed' || outcome === 'plan-error') {
-      this.noteFailure(rev);
+      const results = result.apply?.results ?? [];
+      const rolledBack = results.filter((r) => r.rollout && r.rollout.result !== 'succeeded');
+      if (rolledBack.length > 0) {
+        // No redeploy loop: the rolled-back services (and what was skipped because of them)
+        // stay on their old containers until a new commit; the rest of the host is still enforced.
+        const services = new Set(this.held?.revision === rev ? this.held.services : []);
+        for (const r of results) if (r.status !== 'ok' && (r.rollout || r.status === 'skipped')) services.add(r.object);
+        this.held = { revision: rev, services };
+      }
+      // Other failures (an engine error, a failed create) are retried with backoff.
+      if (results.some((r) => r.status === 'failed' && !r.rollout) || outcome === 'plan-error') this.noteFailure(rev);
+      else if (rolledBack.length > 0) this.failed = null;
     }
     const summary = result.plan?.summary;
     this.deps.log.info(

@@ -10,6 +10,8 @@ import type { Op, Plan } from '../model/plan.js';
 import { observe } from '../observe/observe.js';
 import { buildPlan } from '../plan/build-plan.js';
 import { withoutDriftRepairs } from '../drift/self-heal.js';
+import { withoutHeldRollouts } from '../rollout/hold.js';
+import type { BakeGate } from '../rollout/types.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerPort } from '../ports/docker.js';
 import type { DesiredSource } from '../ports/git.js';
@@ -29,6 +31,10 @@ export interface ReconcileDeps {
   reporter?: ApplyReporter;
   signal?: AbortSignal;
   replace?: ReplaceContainer;
+  /** The Traefik bake gate for start-first rollouts (built by the caller from berth.yaml `traefik`). */
+  bake?: (desired: DesiredState) => BakeGate | undefined;
+  /** `<stack>/<service>` whose rollout at this revision was rolled back: not retried (the controller's rule). */
+  hold?: ReadonlySet<string>;
   concurrency?: number;
 }
 
@@ -62,7 +68,10 @@ export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode
   if (!desired) return { ...base, outcome: 'invalid', diagnostics, desired: null, durationMs: deps.clock.now() - t0 };
 
   const [live, applied] = await Promise.all([observe(deps.docker), deps.state.readApplied()]);
-  const { plan, held } = withoutDriftRepairs(buildPlan(desired, live, applied, source.revision), desired, applied);
+  const repairs = withoutDriftRepairs(buildPlan(desired, live, applied, source.revision), desired, applied);
+  const rollouts = withoutHeldRollouts(repairs.plan, deps.hold);
+  const plan = rollouts.plan;
+  const held = [...repairs.held, ...rollouts.held];
   const done = (outcome: ReconcileOutcome, apply: ApplyResult | null = null): ReconcileResult => ({
     outcome,
     source,
@@ -81,10 +90,13 @@ export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode
   const release = await deps.state.lock();
   try {
     const salt = await deps.state.salt();
-    const record = buildAppliedRecord(desired, source.revision, source.origin, salt, new Date(deps.clock.now()));
+    const full = buildAppliedRecord(desired, source.revision, source.origin, salt, new Date(deps.clock.now()));
+    // Held services still run what was applied before; the record must say so (or drift would flag them).
+    const heldServices = new Set(rollouts.held.map((op) => op.object));
+    const record = heldServices.size > 0 ? mergeAppliedRecord(applied, full, heldServices) : full;
     if (plan.ops.length === 0) {
       // Record even a no-op so drift and status have a baseline for this revision.
-      if (!applied || applied.revision !== source.revision || JSON.stringify(applied.stacks) !== JSON.stringify(record.stacks)) {
+      if (!applied || applied.revision !== record.revision || JSON.stringify(applied.stacks) !== JSON.stringify(record.stacks)) {
         await deps.state.writeApplied(record);
       }
       return done('in-sync');
@@ -98,9 +110,10 @@ export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode
       reporter: deps.reporter,
       signal: deps.signal,
       replace: deps.replace,
+      bake: deps.bake?.(desired),
       concurrency: deps.concurrency,
     });
-    await deps.state.writeApplied(result.ok ? record : mergeAppliedRecord(applied, record, result.notApplied));
+    await deps.state.writeApplied(result.ok ? record : mergeAppliedRecord(applied, record, new Set([...result.notApplied, ...heldServices])));
     await deps.state.appendHistory({
       at: new Date(deps.clock.now()).toISOString(),
       revision: source.revision,

@@ -21,6 +21,8 @@ export class ChatBridge {
   private fingerprint = '';
   private deployed: string | null | undefined = undefined;
   private failed: string | null | undefined = undefined;
+  /** A revision whose rollout was rolled back: later passes of it (drift repairs) are not "Deployed". */
+  private rolledBack: string | null | undefined = undefined;
   /**
    * Drift is held briefly before it is sent, so a burst that the controller
    * sees over several passes (`docker rm -f` of 30 containers takes seconds)
@@ -66,7 +68,10 @@ export class ChatBridge {
   reconciled(result: ReconcileResult): void {
     if (result.desired) this.configure(result.desired.settings.notify);
     const rev = result.source.revision;
-    if (result.outcome === 'converged' && this.deployed !== rev && (result.applied?.revision ?? null) !== rev) {
+    if (result.apply?.results.some((r) => r.rollout && r.rollout.result !== 'succeeded')) this.rolledBack = rev;
+    if (result.outcome === 'converged' && this.rolledBack === rev) {
+      this.deployed = rev;
+    } else if (result.outcome === 'converged' && this.deployed !== rev && (result.applied?.revision ?? null) !== rev) {
       this.deployed = rev;
       this.failed = undefined;
       const msg = syncFinished(result, this.ctx());

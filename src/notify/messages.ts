@@ -1,4 +1,5 @@
 import { describeDrift, describeResolved, type OpenDrift, type ResolvedDrift } from '../drift/lifecycle.js';
+import type { OpResult } from '../apply/apply.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { ChatMessage } from '../ports/notifier.js';
 import type { ReconcileResult } from '../loop/reconcile.js';
@@ -58,6 +59,8 @@ export function syncFinished(result: ReconcileResult, ctx: MessageContext): Chat
       ...base(ctx, rev),
     };
   }
+  const rolledBack = result.apply?.results.filter((r) => r.rollout && r.rollout.result !== 'succeeded') ?? [];
+  if (result.outcome === 'failed' && rolledBack.length > 0) return rolloutFailed(result, rolledBack, ctx);
   if (result.outcome === 'failed' || result.outcome === 'plan-error') {
     const lines = [
       ...(result.plan?.errors.map((e) => `${e.stack}/${e.object}: ${e.message}`) ?? []),
@@ -72,6 +75,34 @@ export function syncFinished(result: ReconcileResult, ctx: MessageContext): Chat
     };
   }
   return null;
+}
+
+/**
+ * A failed rollout, in one message: each service that did not get its new
+ * container, the gate that stopped it and the last health output (the old
+ * container is serving, unless it says otherwise), then anything else that failed.
+ */
+function rolloutFailed(result: ReconcileResult, rolledBack: OpResult[], ctx: MessageContext): ChatMessage {
+  const rev = result.source.revision;
+  const lines: string[] = [];
+  for (const r of rolledBack) {
+    const ro = r.rollout!;
+    const outcome = ro.result === 'rolled_back' ? 'rolled back, the old container keeps serving' : 'NOT rolled back: needs a look';
+    lines.push(`${r.object}: ${outcome}; gate ${ro.gate ?? 'unknown'} failed (${ro.strategy})`);
+    if (r.error) lines.push(`  ${r.error}`);
+    if (ro.lastHealthOutput && !r.error?.includes(ro.lastHealthOutput)) lines.push(`  last health output: ${ro.lastHealthOutput}`);
+  }
+  for (const r of result.apply?.results ?? []) {
+    if (r.status !== 'ok' && !rolledBack.includes(r)) lines.push(`${r.object}: ${r.status}${r.error ? ` — ${r.error}` : ''}`);
+  }
+  const names = rolledBack.map((r) => r.object);
+  return {
+    kind: 'rollout-failed',
+    title: `Rollout of ${names.length <= 3 ? names.join(', ') : `${names.length} services`} at ${short(rev)} ${rolledBack.every((r) => r.rollout!.result === 'rolled_back') ? 'rolled back' : 'FAILED'} on ${ctx.host}; not retried until a new commit`,
+    lines,
+    severity: 'error',
+    ...base(ctx, rev),
+  };
 }
 
 export function validationFailed(revision: string | null, errors: Diagnostic[], ctx: MessageContext): ChatMessage {

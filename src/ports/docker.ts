@@ -32,7 +32,7 @@ export interface DockerPort {
    * (berth's and the service's merged by the caller), attached to every
    * network of the spec with its aliases (the service name is always an alias).
    */
-  createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>): Promise<string>;
+  createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>, opts?: CreateContainerOptions): Promise<string>;
   startContainer(id: string): Promise<void>;
   /** Stop with the grace period; `timeoutSeconds` overrides the spec's. Already-stopped is not an error. */
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
@@ -51,6 +51,15 @@ export interface DockerPort {
   events(onEvent: (e: DockerEvent) => void, onError: (err: Error) => void): () => void;
 }
 
+export interface CreateContainerOptions {
+  /**
+   * false: join the networks without the service name and aliases, so DNS
+   * does not send the service's clients to a container that is not ready
+   * (start-first adds them once it is). Default true.
+   */
+  aliases?: boolean;
+}
+
 export interface ContainerDetails {
   id: string;
   name: string;
@@ -66,6 +75,8 @@ export interface ContainerDetails {
   restartCount: number;
   labels: Record<string, string>;
   networks: string[];
+  /** IPv4 address on each network (network name → address; empty while not running). */
+  addresses: Record<string, string>;
 }
 
 export interface DockerEvent {
