@@ -1,5 +1,7 @@
+import { isScalar, Scalar } from 'yaml';
 import { DEFAULT_SETTINGS, type BerthSettings, type NotifierSpec } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
+import { parseCircuitBreaker } from '../rollout/circuit-breaker.js';
 import type { Validators } from './schema.js';
 import { schemaDiagnostics } from './schema.js';
 import type { YamlSource } from './yaml-source.js';
@@ -49,6 +51,7 @@ export function normalizeSettings(
       out.push(source.diag('notify-url', ['notify', i, 'url'], `notifier ${i + 1} (${n.type}) url must start with http:// or https://`));
     }
   });
+  if (traefik) out.push(...traefikDiagnostics(source, traefik));
   return {
     policy: {
       selfHeal: (policy.selfHeal as boolean | undefined) ?? d.policy.selfHeal,
@@ -74,4 +77,42 @@ export function normalizeSettings(
     prune: { volumes: sec('prune').volumes === true },
     lint: { errors: Array.isArray(sec('lint').errors) ? (sec('lint').errors as string[]) : [] },
   };
+}
+
+/**
+ * `traefik.api` must be an HTTP URL (it may carry a password as userinfo, so
+ * the message never quotes it), and `traefik.circuitBreaker` must be an
+ * expression Traefik's breaker language accepts, or every rollout would fail
+ * at its bake instead of at validation.
+ */
+function traefikDiagnostics(source: YamlSource, traefik: Obj): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (typeof traefik.api === 'string' && !/^https?:\/\/[^/]/i.test(traefik.api.trim())) {
+    out.push(source.diag('traefik-api-url', ['traefik', 'api'], 'must be an http:// or https:// URL (the address of Traefik\'s API entrypoint)'));
+  }
+  const cb = traefik.circuitBreaker;
+  if (typeof cb === 'string') {
+    const p = parseCircuitBreaker(cb);
+    if (!p.ok) {
+      const d = source.diag('circuit-breaker', ['traefik', 'circuitBreaker'], `invalid circuit-breaker expression: ${p.message} (column ${p.column} of the expression)`);
+      const shift = columnShift(source, cb);
+      out.push(shift === null ? d : { ...d, col: d.col + shift + p.column - 1 });
+    }
+  }
+  return out;
+}
+
+/**
+ * Where the expression's first character sits relative to the YAML value's
+ * position, when the value is written on one line exactly as parsed (plain or
+ * quoted without escapes, not changed by interpolation), so that the error
+ * points at the offending character itself. null: point at the value.
+ */
+function columnShift(source: YamlSource, value: string): number | null {
+  const node = source.doc.getIn(['traefik', 'circuitBreaker'], true);
+  if (!isScalar(node) || node.value !== value || !node.range || value.includes('\n')) return null;
+  const written = node.range[1] - node.range[0];
+  if (node.type === Scalar.PLAIN && written === value.length) return 0;
+  if ((node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE) && written === value.length + 2) return 1;
+  return null;
 }
