@@ -1,3 +1,6 @@
+import { createTraefikClient } from '../adapters/traefik-http.js';
+import { bakeGateFactory } from '../rollout/traefik-bake-gate.js';
+import type { BakeGate } from '../rollout/types.js';
 import { join } from 'node:path';
 import { defaultStateDir, StateDir } from '../adapters/state-dir.js';
 import { SimpleGitPort } from '../adapters/simple-git.js';
@@ -22,6 +25,8 @@ export interface CliContext {
   state: StateStore;
   git: GitPort;
   docker: () => Promise<DockerPort>;
+  /** The start-first bake gate for a desired state (Traefik, when berth.yaml configures it). */
+  bake: (desired: DesiredState) => BakeGate | undefined;
 }
 
 export function createContext(io: CliIO): CliContext {
@@ -33,6 +38,7 @@ export function createContext(io: CliIO): CliContext {
     state: new StateDir(stateDir),
     git: new SimpleGitPort(join(stateDir, 'repos')),
     docker: () => (docker ??= openDocker(io.env)),
+    bake: bakeGateFactory(systemClock, (api) => createTraefikClient(api)),
   };
 }
 

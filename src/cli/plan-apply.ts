@@ -48,6 +48,7 @@ export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<numb
       state: ctx.state,
       clock: ctx.clock,
       env: ctx.io.env,
+      bake: ctx.bake,
       reporter: opts.json
         ? undefined
         : {

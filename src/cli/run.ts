@@ -55,6 +55,7 @@ export async function runController(ctx: CliContext, opts: RunOptions, logger?: 
       log,
       validators: createValidators(),
       watch: (dir, onChange) => watchRepo(dir, onChange),
+      bake: ctx.bake,
       events: {
         invalid: (revision, errors) => chat.invalid(revision, errors),
         reconciled: (result) => chat.reconciled(result),
