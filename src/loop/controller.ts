@@ -1,3 +1,4 @@
+import { LABEL } from '../labels.js';
 import { detectDrift, type DriftItem } from '../drift/detect.js';
 import { EMPTY_LEDGER, objectKey, transition, type DriftLedger, type OpenDrift, type ResolvedDrift } from '../drift/lifecycle.js';
 import type { Validators } from '../compose/schema.js';
@@ -97,6 +98,7 @@ export class Controller {
   private reportedInvalid: string | null | undefined = undefined;
   private failed: { revision: string | null; attempts: number; until: number } | null = null;
   private held: { revision: string | null; services: Set<string> } | null = null;
+  private heldLoaded = false;
   private lastFetched: ControllerStatus['lastFetched'] = null;
   private lastApplied: ControllerStatus['lastApplied'] = null;
   private lastResult: ControllerStatus['lastResult'] = null;
@@ -104,6 +106,8 @@ export class Controller {
   private drift: DriftItem[] = [];
   private stacks: ControllerStatus['stacks'] = [];
   private eventBackoffMs = 1000;
+  /** Stacks this controller manages (desired ∪ last applied); null until the first pass. */
+  private knownStacks: Set<string> | null = null;
   /** Docker events arrive in bursts (`docker rm -f` of 30 containers): one pass after the burst, not one per event. */
   private eventTimer: NodeJS.Timeout | null = null;
   private eventBurstStart = 0;
@@ -188,7 +192,11 @@ export class Controller {
     this.unsubscribeEvents = this.deps.docker.events(
       (e: DockerEvent) => {
         this.eventBackoffMs = 1000;
-        if (DOCKER_TRIGGER_ACTIONS.has(e.action)) this.debouncedEvent(`docker:${e.type}:${e.action}`);
+        if (!DOCKER_TRIGGER_ACTIONS.has(e.action)) return;
+        // Another berth (another state dir) may manage other stacks on the same engine: its churn is not ours.
+        const stack = e.labels[LABEL.stack];
+        if (stack && this.knownStacks && !this.knownStacks.has(stack)) return;
+        this.debouncedEvent(`docker:${e.type}:${e.action}`);
       },
       (err: Error) => {
         // The engine went away (restart, socket gone): resubscribe with backoff.
@@ -247,8 +255,14 @@ export class Controller {
       this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'error');
       return;
     }
+    // The hold survives a restart of berth (else a restart would retry the rollout).
+    if (!this.heldLoaded) {
+      this.heldLoaded = true;
+      const saved = await this.deps.state.readJson<{ revision: string | null; services: string[] }>('held.json').catch(() => null);
+      if (saved && Array.isArray(saved.services)) this.held = { revision: saved.revision, services: new Set(saved.services) };
+    }
     // A new commit ends the hold on services whose rollout was rolled back.
-    if (this.held && this.held.revision !== source.revision) this.held = null;
+    if (this.held && this.held.revision !== source.revision) await this.setHeld(null);
     // A revision that failed to apply waits out its backoff (a new commit resets it).
     if (this.failed && this.failed.revision === source.revision && this.deps.clock.now() < this.failed.until) {
       this.deps.log.info({ revision: source.revision, until: new Date(this.failed.until).toISOString(), reasons }, 'revision failed before; waiting for its backoff');
@@ -272,7 +286,7 @@ export class Controller {
         // Keep enforcing the last good desired state (self-heal still works).
         if (this.lastGood) {
           result = await reconcile(this.lastGood.source, this.reconcileDeps(), 'apply', this.lastGood.desired);
-          this.record(result, reasons, t0, true);
+          await this.record(result, reasons, t0, true);
           await this.updateDrift(result);
         }
         return;
@@ -280,7 +294,7 @@ export class Controller {
       this.validationErrors = [];
       this.reportedInvalid = undefined;
       if (result.outcome !== 'plan-error' && result.desired) this.lastGood = { source, desired: result.desired };
-      this.record(result, reasons, t0, false);
+      await this.record(result, reasons, t0, false);
       await this.updateDrift(result);
     } catch (e) {
       const msg = (e as Error).message;
@@ -304,6 +318,13 @@ export class Controller {
     };
   }
 
+  private async setHeld(held: { revision: string | null; services: Set<string> } | null): Promise<void> {
+    this.held = held;
+    await this.deps.state
+      .writeJson('held.json', held ? { revision: held.revision, services: [...held.services].sort() } : null)
+      .catch((e: Error) => this.deps.log.warn({ err: e.message }, 'could not save the held rollouts'));
+  }
+
   private noteFailure(revision: string | null): void {
     const attempts = this.failed && this.failed.revision === revision ? this.failed.attempts + 1 : 1;
     // 1/16 of the interval, doubling, never more than the interval.
@@ -311,7 +332,7 @@ export class Controller {
     this.failed = { revision, attempts, until: this.deps.clock.now() + delay };
   }
 
-  private record(result: ReconcileResult, reasons: string[], t0: number, lastGood: boolean): void {
+  private async record(result: ReconcileResult, reasons: string[], t0: number, lastGood: boolean): Promise<void> {
     const at = new Date(this.deps.clock.now()).toISOString();
     const durationMs = this.deps.clock.now() - t0;
     const rev = result.source.revision;
@@ -340,7 +361,7 @@ export class Controller {
         // stay on their old containers until a new commit; the rest of the host is still enforced.
         const services = new Set(this.held?.revision === rev ? this.held.services : []);
         for (const r of results) if (r.status !== 'ok' && (r.rollout || r.status === 'skipped')) services.add(r.object);
-        this.held = { revision: rev, services };
+        await this.setHeld({ revision: rev, services });
       }
       // Other failures (an engine error, a failed create) are retried with backoff.
       if (results.some((r) => r.status === 'failed' && !r.rollout) || outcome === 'plan-error') this.noteFailure(rev);
@@ -362,6 +383,7 @@ export class Controller {
       'reconcile',
     );
     this.deps.events?.reconciled?.(result);
+    this.knownStacks = new Set([...(result.desired?.stacks.map((st) => st.name) ?? []), ...(result.applied?.stacks.map((st) => st.name) ?? [])]);
   }
 
   /**

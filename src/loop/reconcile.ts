@@ -69,7 +69,7 @@ export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode
 
   const [live, applied] = await Promise.all([observe(deps.docker), deps.state.readApplied()]);
   const repairs = withoutDriftRepairs(buildPlan(desired, live, applied, source.revision), desired, applied);
-  const rollouts = withoutHeldRollouts(repairs.plan, deps.hold);
+  const rollouts = withoutHeldRollouts(repairs.plan, deps.hold, live);
   const plan = rollouts.plan;
   const held = [...repairs.held, ...rollouts.held];
   const done = (outcome: ReconcileOutcome, apply: ApplyResult | null = null): ReconcileResult => ({

@@ -326,6 +326,68 @@ describe('berth run', () => {
     expect((await listPrefixed(`${prefix}many-`)).containers).toHaveLength(8);
   });
 
+  it('rolls back a rollout that fails its health gate once: one chat message, the metric, no retry until a new commit', async (ctx) => {
+    if (!engine) ctx.skip();
+    const id = async () => (await docker(['inspect', '-f', '{{.Id}} {{.State.StartedAt}}', `${stack}-web-1`])).stdout.trim();
+    expect(await image()).toBe('berth-test/web:v1');
+    const before = await id();
+    const bad = commit('web bad', { [`stacks/${stack}/compose.yaml`]: compose('berth-test/web:bad') });
+    await webhookAndSettle(bad);
+    let s = (await status()) as Status & { held: { revision: string; services: string[] } | null; backoff: unknown };
+    // 'failed', or 'in-sync' when the rollout's own Docker events already triggered the next (held) pass.
+    expect(s.lastResult?.outcome).toMatch(/failed|in-sync/);
+    expect(s.held).toEqual({ revision: bad, services: [`${stack}/web`] });
+    expect(await id()).toBe(before);
+    expect(await image()).toBe('berth-test/web:v1');
+    await until('rollout message', async () => messages().some((m) => m.kind === 'rollout-failed'), 10_000);
+    const msg = messages().filter((m) => m.kind === 'rollout-failed');
+    expect(msg).toHaveLength(1);
+    expect(msg[0]!.title).toContain(`${stack}/web`);
+    expect(msg[0]!.title).toContain(bad.slice(0, 7));
+    expect(msg[0]!.lines.join('\n')).toMatch(/gate unhealthy failed[\s\S]*404/);
+    expect(await (await http('/metrics')).text()).toMatch(/berth_rollouts_total\{result="rolled_back"\} 1\b/);
+
+    // The same revision again (webhooks, Docker events): the rollout is not retried.
+    for (let i = 0; i < 2; i++) {
+      const n = (await status()).reconciles;
+      expect((await http('/webhook', { method: 'POST', headers: signed(PUSH), body: PUSH })).status).toBe(202);
+      await until('another pass', async () => {
+        const x = await status();
+        return x.reconciles > n && !x.running ? x : null;
+      });
+    }
+    s = (await status()) as typeof s;
+    expect(s.lastResult?.outcome).toBe('in-sync');
+    expect(s.backoff).toBeNull();
+    expect(await id()).toBe(before);
+    expect((await listPrefixed(`${stack}-`)).containers).toEqual([`${stack}-web-1`]);
+    expect(messages().filter((m) => m.kind === 'rollout-failed')).toHaveLength(1);
+    expect(await (await http('/metrics')).text()).toMatch(/berth_rollouts_total\{result="rolled_back"\} 1\b/);
+    // Nor after a restart of berth: the hold is kept in the state dir.
+    expect(await stopChild('SIGTERM')).toBe(0);
+    start();
+    await until('ready again', async () => (await http('/readyz')).status === 200);
+    await until('idle', async () => !(await status()).running);
+    expect(await id()).toBe(before);
+    expect(((await status()) as typeof s).held).toEqual({ revision: bad, services: [`${stack}/web`] });
+    // The held old container is still enforced: stopped by hand, it is started again (not replaced).
+    await docker(['stop', `${stack}-web-1`]);
+    await until('old container started again', async () => (await docker(['inspect', '-f', '{{.State.Running}}', `${stack}-web-1`])).stdout.trim() === 'true', 15_000);
+    expect((await id()).split(' ')[0]).toBe(before.split(' ')[0]);
+    const restarted = await id();
+
+    // git revert: a new commit ends the hold; v1 is still on the host (no registry here, so no pull happened).
+    git('revert', '--no-edit', 'HEAD');
+    git('push', '-q', 'origin', 'main');
+    const reverted = git('rev-parse', 'HEAD');
+    await webhookAndSettle(reverted);
+    s = (await status()) as typeof s;
+    expect(s.held).toBeNull();
+    expect(s.lastResult?.outcome).toMatch(/in-sync|converged/);
+    expect(s.lastApplied?.revision).toBe(reverted);
+    expect(await id()).toBe(restarted);
+  });
+
   it('never logs a secret value', async (ctx) => {
     if (!engine) ctx.skip();
     expect(logs.length).toBeGreaterThan(0);
