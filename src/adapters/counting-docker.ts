@@ -71,6 +71,10 @@ export class CountingDocker implements DockerPort {
     this.hit('pullImage');
     return this.inner.pullImage(ref, onProgress);
   }
+  removeImage(ref: string): Promise<boolean> {
+    this.hit('removeImage');
+    return this.inner.removeImage(ref);
+  }
   createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>, opts?: CreateContainerOptions): Promise<string> {
     this.hit('createContainer');
     return this.inner.createContainer(spec, name, labels, opts);

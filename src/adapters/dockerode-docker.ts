@@ -266,6 +266,18 @@ export class DockerodeDocker implements DockerPort {
     await call(`create volume ${spec.name}`, async () => (await this.client()).createVolume(bodyOnly(body) as unknown as Dockerode.VolumeCreateOptions));
   }
 
+  async removeImage(ref: string): Promise<boolean> {
+    try {
+      await (await this.client()).getImage(ref).remove({ force: false, noprune: false });
+      return true;
+    } catch (err) {
+      const { status } = engineMessage(err);
+      // 404: already gone; 409: a container uses it (or another tag shares a child): both mean "leave it".
+      if (status === 404 || status === 409) return false;
+      throw wrap(`remove image ${ref}`, err);
+    }
+  }
+
   async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
     const op = `pull image ${ref}`;
     const stream = (await call(op, async () => (await this.client()).pull(ref))) as Readable;

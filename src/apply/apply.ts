@@ -33,6 +33,8 @@ export interface ApplyResult {
   notApplied: Set<string>;
   /** True when a stop signal ended the apply between ops. */
   aborted: boolean;
+  /** Images berth pulled in this apply (for image retention). */
+  pulled: string[];
 }
 
 export interface ApplyReporter {
@@ -117,6 +119,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     durationMs: ctx.clock.now() - start,
     notApplied,
     aborted,
+    pulled: [...(pulledBy.get(ctx) ?? [])],
   };
 }
 
@@ -244,9 +247,15 @@ async function executeOp(op: Op, ctx: ApplyContext): Promise<RolloutReport | voi
   }
 }
 
+/** Images each apply pulled, keyed by its context (no module state shared between applies). */
+const pulledBy = new WeakMap<ApplyContext, Set<string>>();
+
 async function pull(image: string, ctx: ApplyContext, op: Op): Promise<void> {
   ctx.reporter?.progress?.(op, `pulling ${image}`);
   await ctx.docker.pullImage(image);
+  const set = pulledBy.get(ctx) ?? new Set<string>();
+  set.add(image);
+  pulledBy.set(ctx, set);
 }
 
 async function waitForDependencies(spec: ServiceSpec, ctx: ApplyContext, op: Op): Promise<void> {

@@ -11,6 +11,7 @@ import { observe } from '../observe/observe.js';
 import { buildPlan } from '../plan/build-plan.js';
 import { withoutDriftRepairs } from '../drift/self-heal.js';
 import { withoutHeldRollouts } from '../rollout/hold.js';
+import { EMPTY_IMAGE_LEDGER, imagesToPrune, recordApplied, type ImageLedger } from '../images/retention.js';
 import type { BakeGate } from '../rollout/types.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerPort } from '../ports/docker.js';
@@ -114,6 +115,7 @@ export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode
       concurrency: deps.concurrency,
     });
     await deps.state.writeApplied(result.ok ? record : mergeAppliedRecord(applied, record, new Set([...result.notApplied, ...heldServices])));
+    await retainImages(deps, desired, live, source.revision, result.pulled);
     await deps.state.appendHistory({
       at: new Date(deps.clock.now()).toISOString(),
       revision: source.revision,
@@ -126,4 +128,28 @@ export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode
   } finally {
     await release();
   }
+}
+
+/**
+ * Image retention after an apply: remember this revision's images and what
+ * berth pulled; with `images.prune`, remove pulled images that neither the
+ * last `keepRevisions` revisions nor any container use. A failure here is
+ * logged by the caller's outcome, never fatal to the apply.
+ */
+async function retainImages(deps: ReconcileDeps, desired: DesiredState, live: LiveState, revision: string | null, pulled: string[]): Promise<void> {
+  const { keepRevisions, prune } = desired.settings.images;
+  const images = desired.stacks.flatMap((s) => s.services.map((svc) => svc.image));
+  const before = (await deps.state.readJson<ImageLedger>('images.json').catch(() => null)) ?? EMPTY_IMAGE_LEDGER;
+  let ledger = recordApplied(before, revision, images, pulled, keepRevisions);
+  if (prune) {
+    const inUse = [...images, ...live.containers.map((c) => c.image)];
+    const removed = new Set<string>();
+    for (const ref of imagesToPrune(ledger, keepRevisions, inUse)) {
+      // false: a container uses it (kept for a later pass) or it is gone already.
+      const ok = await deps.docker.removeImage(ref).catch(() => false);
+      if (ok) removed.add(ref);
+    }
+    ledger = { ...ledger, pulled: ledger.pulled.filter((r) => !removed.has(r)) };
+  }
+  await deps.state.writeJson('images.json', ledger);
 }

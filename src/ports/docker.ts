@@ -26,6 +26,11 @@ export interface DockerPort {
 
   /** Pull `ref`; resolves when the pull finished, rejects with the engine's message. */
   pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
+  /**
+   * Untag/remove image `ref` (never forced: an image a container uses stays).
+   * Resolves false when the engine refused (in use) or it was already gone.
+   */
+  removeImage(ref: string): Promise<boolean>;
 
   /**
    * Create (not start) the container for `spec` under `name` with `labels`
