@@ -75,6 +75,17 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void, overrid
     .action(async (opts: { json?: boolean }) => setCode(await (await driftStatus()).runStatus(await context(), opts)));
 
   program
+    .command('lint')
+    .description('check the desired state against the hardening rules: 0 clean, 2 warnings, 1 errors')
+    .option(...repoOpt)
+    .option(...branchOpt)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { repo: string; branch: string; json?: boolean }) => {
+      const { runLint } = await import('./lint.js');
+      setCode(await runLint(io, opts, context));
+    });
+
+  program
     .command('run')
     .description('the controller: reconcile on an interval, on webhooks, on file changes and on Docker events')
     .option('--repo <dir|url>', 'desired-state repository: a directory or a git URL')

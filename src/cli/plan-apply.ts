@@ -1,8 +1,16 @@
 import type { OpResult } from '../apply/apply.js';
-import { reconcile, type ReconcileResult } from '../loop/reconcile.js';
+import { loadDesiredState } from '../compose/load.js';
+import type { Finding } from '../lint/finding.js';
+import { counts, lint } from '../lint/lint.js';
+import { renderLintBlock } from '../lint/render.js';
+import { reconcile } from '../loop/reconcile.js';
+import type { DesiredState } from '../model/desired.js';
+import type { Diagnostic } from '../model/errors.js';
 import type { Op } from '../model/plan.js';
 import { renderPlanJson, renderPlanText } from '../plan/render.js';
+import type { DesiredSource } from '../ports/git.js';
 import { resolveSource, type CliContext } from './context.js';
+import { refuseOnLintErrors } from './lint.js';
 import { renderDiagnostic } from './render-diagnostics.js';
 
 export interface PlanOptions {
@@ -11,27 +19,43 @@ export interface PlanOptions {
   json?: boolean;
 }
 
-/** Print validation problems; true when the desired state was invalid (exit 1, nothing changed). */
-function reportInvalid(ctx: CliContext, r: ReconcileResult, json: boolean | undefined): boolean {
-  if (r.outcome !== 'invalid') {
-    if (!json) for (const d of r.diagnostics) ctx.io.err(renderDiagnostic(d));
-    return false;
-  }
-  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+/** Print validation problems of an invalid desired state (exit 1, nothing changed). */
+function reportInvalid(ctx: CliContext, diagnostics: Diagnostic[], json: boolean | undefined): void {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
   if (json) ctx.io.out(JSON.stringify({ valid: false, errors }, null, 2));
   else for (const d of errors) ctx.io.err(renderDiagnostic(d));
   ctx.io.err(`invalid desired state: ${errors.length} ${errors.length === 1 ? 'error' : 'errors'}; nothing was changed`);
-  return true;
+}
+
+/**
+ * Load, validate and lint before Docker is touched. null (exit 1, nothing
+ * changed) when the desired state is invalid or a rule that berth.yaml lists
+ * under `lint.errors` fired; otherwise the state goes to reconcile preloaded,
+ * so it is read once.
+ */
+function prepare(ctx: CliContext, source: DesiredSource, json: boolean | undefined): { desired: DesiredState; findings: Finding[] } | null {
+  const loaded = loadDesiredState(source.dir, { env: ctx.io.env });
+  if (!loaded.state) {
+    reportInvalid(ctx, loaded.diagnostics, json);
+    return null;
+  }
+  if (!json) for (const d of loaded.diagnostics) ctx.io.err(renderDiagnostic(d));
+  const findings = lint(loaded.state, { positions: loaded.sources });
+  if (refuseOnLintErrors(ctx.io, findings, json)) return null;
+  return { desired: loaded.state, findings };
 }
 
 /** `berth plan`: 0 in sync · 2 changes pending · 1 error. */
 export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<number> {
   const source = await resolveSource(ctx, opts.repo, opts.branch);
-  const r = await reconcile(source, { docker: await ctx.docker(), state: ctx.state, clock: ctx.clock, env: ctx.io.env }, 'plan');
-  if (reportInvalid(ctx, r, opts.json)) return 1;
+  const ready = prepare(ctx, source, opts.json);
+  if (!ready) return 1;
+  const r = await reconcile(source, { docker: await ctx.docker(), state: ctx.state, clock: ctx.clock, env: ctx.io.env }, 'plan', ready.desired);
   const plan = r.plan!;
-  if (opts.json) ctx.io.out(JSON.stringify(renderPlanJson(plan), null, 2));
-  else ctx.io.out(renderPlanText(plan).replace(/\n$/, ''));
+  // Lint findings are warnings here: they never change the plan or its exit code.
+  const findings = ready.findings;
+  if (opts.json) ctx.io.out(JSON.stringify({ ...renderPlanJson(plan), ...(findings.length > 0 ? { lint: { ...counts(findings), findings } } : {}) }, null, 2));
+  else ctx.io.out([renderPlanText(plan).replace(/\n$/, ''), ...(findings.length > 0 ? ['', ...renderLintBlock(findings)] : [])].join('\n'));
   if (plan.errors.length > 0) return 1;
   return plan.ops.length === 0 ? 0 : 2;
 }
@@ -40,6 +64,9 @@ export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<numbe
 export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<number> {
   const source = await resolveSource(ctx, opts.repo, opts.branch);
   const rev = source.revision ? source.revision.slice(0, 12) : 'the working tree';
+  const ready = prepare(ctx, source, opts.json);
+  if (!ready) return 1;
+  if (!opts.json) for (const line of renderLintBlock(ready.findings)) ctx.io.err(line);
   let width = 0;
   const r = await reconcile(
     source,
@@ -61,8 +88,8 @@ export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<numb
           },
     },
     'apply',
+    ready.desired,
   );
-  if (reportInvalid(ctx, r, opts.json)) return 1;
   const plan = r.plan!;
   if (plan.errors.length > 0) {
     if (opts.json) ctx.io.out(JSON.stringify({ ...renderPlanJson(plan), result: 'refused' }, null, 2));

@@ -3,9 +3,12 @@
  * Kept as data so `validate` reports their violations the same way as the
  * Compose Specification's.
  */
+import { LINT_RULE_IDS } from '../lint/rule-ids.js';
 
 const seconds = { type: 'integer', minimum: 0 } as const;
 const stringList = { type: 'array', items: { type: 'string' } } as const;
+/** Only known rule ids: a typo must not silently leave a rule on, or an intended error a warning. */
+const ruleIds = { type: 'array', items: { enum: LINT_RULE_IDS } } as const;
 
 export const X_BERTH_SCHEMA = {
   type: 'object',
@@ -27,7 +30,7 @@ export const X_BERTH_SCHEMA = {
     lint: {
       type: 'object',
       additionalProperties: false,
-      properties: { ignore: stringList },
+      properties: { ignore: ruleIds },
     },
   },
 } as const;
@@ -90,7 +93,7 @@ export const BERTH_YAML_SCHEMA = {
     lint: {
       type: 'object',
       additionalProperties: false,
-      properties: { errors: stringList },
+      properties: { errors: ruleIds },
     },
   },
 } as const;

@@ -29,6 +29,11 @@ export interface LoadResult {
   /** null when any error was found: an invalid repo is never half-applied. */
   state: DesiredState | null;
   diagnostics: Diagnostic[];
+  /**
+   * Each loaded stack's parsed Compose file, by stack name, so checks that run
+   * after loading (`berth lint`) can point at FILE:LINE:COL without parsing again.
+   */
+  sources: ReadonlyMap<string, YamlSource>;
 }
 
 export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadResult {
@@ -38,7 +43,7 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
   const root = resolve(repoDir);
 
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    return { state: null, diagnostics: [fileDiag(repoDir, 'repo-not-found', 'repository directory not found')] };
+    return { state: null, diagnostics: [fileDiag(repoDir, 'repo-not-found', 'repository directory not found')], sources: new Map() };
   }
   const realRoot = realpathSync(root);
   const rel = (abs: string) => relative(root, abs).split(sep).join('/');
@@ -128,6 +133,7 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
   return {
     state: ok ? { root, settings, stacks: stacks.map((s) => s.stack) } : null,
     diagnostics: sorted,
+    sources: new Map(stacks.map((s) => [s.stack.name, s.source])),
   };
 }
 

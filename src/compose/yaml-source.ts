@@ -169,7 +169,7 @@ function findPair(doc: Document.Parsed, map: Node, key: string): Pair<unknown, u
   }
   // Look into `<<` merge sources so merged keys point at their anchor definition.
   for (const item of map.items) {
-    if (!isPair(item) || !isScalar(item.key) || item.key.value !== '<<') continue;
+    if (!isPair(item) || !isMergeKey(item.key)) continue;
     const srcs = isSeq(item.value) ? item.value.items : [item.value];
     for (const s of srcs) {
       const target = resolveAlias(doc, s as Node);
@@ -178,4 +178,11 @@ function findPair(doc: Document.Parsed, map: Node, key: string): Pair<unknown, u
     }
   }
   return undefined;
+}
+
+/** With `merge: true` the yaml package gives a `<<` key the value Symbol(<<), not the string. */
+function isMergeKey(key: unknown): boolean {
+  if (!isScalar(key)) return false;
+  const v = key.value;
+  return v === '<<' || (typeof v === 'symbol' && v.description === '<<');
 }

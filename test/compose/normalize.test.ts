@@ -93,7 +93,7 @@ describe('normalization and the config hash', () => {
   it('ignores depends_on and x-berth rollout options, like Compose ignores start order', () => {
     const base = 'services:\n  db:\n    image: b\n  w:\n    image: a\n';
     const a = service({ 'stacks/s/compose.yaml': base }, 's', 'w');
-    const b = service({ 'stacks/s/compose.yaml': base + '    depends_on: [db]\n    x-berth: {minReadySeconds: 5, lint: {ignore: [latest-tag]}}\n' }, 's', 'w');
+    const b = service({ 'stacks/s/compose.yaml': base + '    depends_on: [db]\n    x-berth: {minReadySeconds: 5, lint: {ignore: [image-latest]}}\n' }, 's', 'w');
     expect(a.configHash).toBe(b.configHash);
   });
 
