@@ -2,7 +2,9 @@ import type { OpResult } from '../apply/apply.js';
 import { reconcile, type ReconcileResult } from '../loop/reconcile.js';
 import type { Op } from '../model/plan.js';
 import { renderPlanJson, renderPlanText } from '../plan/render.js';
+import { isRemoteRepo } from '../ports/git.js';
 import { resolveSource, type CliContext } from './context.js';
+import { desiredStateLine, repoWhere } from './repo-line.js';
 import { renderDiagnostic } from './render-diagnostics.js';
 
 export interface PlanOptions {
@@ -30,8 +32,9 @@ export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<numbe
   const r = await reconcile(source, { docker: await ctx.docker(), state: ctx.state, clock: ctx.clock, env: ctx.io.env }, 'plan');
   if (reportInvalid(ctx, r, opts.json)) return 1;
   const plan = r.plan!;
-  if (opts.json) ctx.io.out(JSON.stringify(renderPlanJson(plan), null, 2));
-  else ctx.io.out(renderPlanText(plan).replace(/\n$/, ''));
+  const remote = isRemoteRepo(opts.repo);
+  if (opts.json) ctx.io.out(JSON.stringify({ repo: repoWhere(source, remote), ...renderPlanJson(plan) }, null, 2));
+  else ctx.io.out(`${desiredStateLine(source, remote)}\n\n${renderPlanText(plan).replace(/\n$/, '')}`);
   if (plan.errors.length > 0) return 1;
   return plan.ops.length === 0 ? 0 : 2;
 }
