@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     reporters: ['default'],
+    // Scans everything the suite captured for planted secrets once all files ran.
+    globalSetup: ['test/support/global-secret-scan.ts'],
   },
 });

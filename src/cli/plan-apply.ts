@@ -8,9 +8,10 @@ import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { Op } from '../model/plan.js';
 import { renderPlanJson, renderPlanText } from '../plan/render.js';
-import type { DesiredSource } from '../ports/git.js';
+import { isRemoteRepo, type DesiredSource } from '../ports/git.js';
 import { resolveSource, type CliContext } from './context.js';
 import { refuseOnLintErrors } from './lint.js';
+import { desiredStateLine, repoWhere } from './repo-line.js';
 import { renderDiagnostic } from './render-diagnostics.js';
 
 export interface PlanOptions {
@@ -54,8 +55,12 @@ export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<numbe
   const plan = r.plan!;
   // Lint findings are warnings here: they never change the plan or its exit code.
   const findings = ready.findings;
-  if (opts.json) ctx.io.out(JSON.stringify({ ...renderPlanJson(plan), ...(findings.length > 0 ? { lint: { ...counts(findings), findings } } : {}) }, null, 2));
-  else ctx.io.out([renderPlanText(plan).replace(/\n$/, ''), ...(findings.length > 0 ? ['', ...renderLintBlock(findings)] : [])].join('\n'));
+  const remote = isRemoteRepo(opts.repo);
+  if (opts.json) {
+    ctx.io.out(JSON.stringify({ repo: repoWhere(source, remote), ...renderPlanJson(plan), ...(findings.length > 0 ? { lint: { ...counts(findings), findings } } : {}) }, null, 2));
+  } else {
+    ctx.io.out([desiredStateLine(source, remote), '', renderPlanText(plan).replace(/\n$/, ''), ...(findings.length > 0 ? ['', ...renderLintBlock(findings)] : [])].join('\n'));
+  }
   if (plan.errors.length > 0) return 1;
   return plan.ops.length === 0 ? 0 : 2;
 }

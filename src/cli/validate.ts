@@ -1,5 +1,6 @@
 import { loadDesiredState } from '../compose/load.js';
 import type { CliIO } from './io.js';
+import { repoWhere } from './repo-line.js';
 import { countLine, renderDiagnostic } from './render-diagnostics.js';
 
 export interface ValidateOptions {
@@ -11,11 +12,13 @@ export interface ValidateOptions {
 export function runValidate(opts: ValidateOptions, io: CliIO): number {
   const { state, diagnostics } = loadDesiredState(opts.repo, { env: io.env });
   const errors = diagnostics.filter((d) => d.severity === 'error');
+  const repo = repoWhere({ dir: opts.repo, origin: opts.repo }, false);
   if (opts.json) {
     io.out(
       JSON.stringify(
         {
           valid: state !== null,
+          repo,
           errors,
           warnings: diagnostics.filter((d) => d.severity === 'warning'),
           stacks: (state?.stacks ?? []).map((s) => ({
@@ -36,7 +39,7 @@ export function runValidate(opts: ValidateOptions, io: CliIO): number {
   if (state) {
     const services = state.stacks.reduce((n, s) => n + s.services.length, 0);
     io.out(
-      `valid: ${state.stacks.length} ${plural(state.stacks.length, 'stack')}, ${services} ${plural(services, 'service')} (${countLine(diagnostics)})`,
+      `valid: ${state.stacks.length} ${plural(state.stacks.length, 'stack')}, ${services} ${plural(services, 'service')} in ${repo} (${countLine(diagnostics)})`,
     );
     return 0;
   }

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { MountSpec } from '../model/desired.js';
 import { parseBytes } from './units.js';
 
@@ -145,6 +145,12 @@ function parseMode(v: string | number): number | null {
   // Modes are octal in Compose files; YAML reads `mode: 1777` as a decimal number, so reinterpret its digits.
   const s = String(v);
   return /^[0-7]{3,4}$/.test(s) ? parseInt(s, 8) : null;
+}
+
+/** Is `path` (absolute, `..` collapsed) inside `root`? A `..x` name is inside; only a `..` segment leaves. */
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 export function compareMounts(a: MountSpec, b: MountSpec): number {

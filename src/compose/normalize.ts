@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type {
   DependsCondition,
@@ -19,7 +19,7 @@ import type { Diagnostic } from '../model/errors.js';
 import { parseDotenv } from './dotenv.js';
 import { configHash } from './hash.js';
 import type { Lookup } from './interpolate.js';
-import { compareMounts, parseMountLong, parseMountShort, parseTmpfs, type MountContext } from './mounts.js';
+import { compareMounts, isInside, parseMountLong, parseMountShort, parseTmpfs, type MountContext } from './mounts.js';
 import { comparePorts, parseExpose, parsePortLong, parsePortShort } from './ports.js';
 import { shellSplit } from './shell-split.js';
 import { healthGated, inferTier } from './tier.js';
@@ -236,7 +236,10 @@ function normalizeService(
     def.volumes.forEach((m, i) => {
       const r = typeof m === 'string' ? parseMountShort(m, mountCtx) : isObj(m) ? parseMountLong(m as never, mountCtx) : { error: 'invalid mount' };
       if ('error' in r) err(at('volumes', i), 'mount', r.error);
-      else mounts.push(r.mount);
+      else {
+        mounts.push(r.mount);
+        if (r.mount.type === 'bind') linkEscape(input, r.mount.source, at('volumes', i), `bind mount source`, out);
+      }
     });
   }
   mounts.push(...fileMounts(input, name, def, 'secrets', out), ...fileMounts(input, name, def, 'configs', out));
@@ -374,6 +377,11 @@ function normalizeEnvironment(input: StackInput, name: string, def: Obj, out: Di
       if (required) out.push(input.source.diag('env-file', loc, `env_file "${path}" not found (${rel})`));
       return;
     }
+    // Compose reads an env_file wherever it is; berth does too, but says so when that is outside the repository,
+    // and refuses a file that only looks inside because a link leads out (as for compose files and .env).
+    if (!isInside(input.root, abs)) {
+      out.push(input.source.diag('path-outside-repo', loc, `env_file "${path}" is outside the repository: its values come from ${abs} on this host`, { severity: 'warning' }));
+    } else if (linkEscape(input, abs, loc, 'env_file', out, 'error')) return;
     const decoded = decodeUtf8(rel, readFileSync(abs));
     if ('error' in decoded) {
       out.push(decoded.error);
@@ -588,9 +596,11 @@ function fileMounts(input: StackInput, name: string, def: Obj, section: 'secrets
     if (decl.file === undefined) return; // reported by the supported-keys check
     const target = isObj(ref) && ref.target !== undefined ? str(ref.target) : sourceName;
     const abs = target.startsWith('/') ? target : section === 'secrets' ? `/run/secrets/${target}` : `/${target}`;
+    const file = resolve(input.stackDir, str(decl.file));
+    linkEscape(input, file, [section, sourceName, 'file'], `${section.slice(0, -1)} file`, out);
     mounts.push({
       type: 'bind',
-      source: resolve(input.stackDir, str(decl.file)),
+      source: file,
       target: abs,
       readOnly: true,
       propagation: 'rprivate',
@@ -599,6 +609,25 @@ function fileMounts(input: StackInput, name: string, def: Obj, section: 'secrets
     });
   });
   return mounts;
+}
+
+/**
+ * A path that is inside the repository by its name but leads out through a
+ * symbolic link: reported with where it really goes (a path outside by its
+ * name is visible in the file itself, and in the plan). True when reported.
+ */
+function linkEscape(input: StackInput, abs: string, loc: PathSeg[], what: string, out: Diagnostic[], severity: 'error' | 'warning' = 'warning'): boolean {
+  if (!isInside(input.root, abs) || !existsSync(abs)) return false;
+  const real = realpathSync(abs);
+  if (isInside(realpathSync(input.root), real)) return false;
+  const message =
+    severity === 'error'
+      ? `${what} ${relative(input.root, abs)} is a symbolic link to ${real}, outside the repository; berth reads files of the repository only`
+      : `${what} ${relative(input.root, abs)} is a symbolic link to ${real}, outside the repository: the container gets that host path`;
+  const d = input.source.diag('path-escapes-repo', loc, message, { severity });
+  // A secrets file shared by several services is one finding, not one per service.
+  if (!out.some((o) => o.code === d.code && o.file === d.file && o.line === d.line && o.col === d.col)) out.push(d);
+  return true;
 }
 
 function berthOptions(v: unknown): ServiceSpec['berth'] {

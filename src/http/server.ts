@@ -53,6 +53,8 @@ const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 /** How long close() waits for in-flight requests before cutting their connections. */
 const CLOSE_GRACE_MS = 1_000;
+/** How long a refused upload may go on being read and discarded so its client sees the answer (see lingeringClose). */
+const LINGER_MS = 2_000;
 
 /** Parse `--listen`: `host:port`, `[::1]:port`, or a bare port (on 127.0.0.1). */
 export function parseListen(listen: string): { host: string; port: number } {
@@ -121,6 +123,38 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
   });
 }
 
+/**
+ * Close a connection whose request body was refused half-read (413, 408)
+ * without resetting it. A socket closed with unread bytes in its receive
+ * buffer answers the client with a TCP reset, and a client still sending its
+ * body then loses our answer with it: half of the 10 MiB uploads in the
+ * security fuzz saw "connection reset" instead of 413. As nginx's
+ * lingering_close does: send the answer and FIN, keep reading and discarding
+ * (nothing is buffered) until the client closes its side or LINGER_MS pass,
+ * then close. Node calls `socket.destroySoon()` once a `connection: close`
+ * response is flushed; for this one socket that call lingers instead.
+ */
+function lingeringClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  let lingering = false;
+  socket.destroySoon = () => {
+    if (lingering) return;
+    lingering = true;
+    if (socket.writable) socket.end();
+    const stop = () => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const timer = setTimeout(stop, LINGER_MS);
+    timer.unref();
+    socket.once('end', stop);
+    socket.once('close', () => clearTimeout(timer));
+    // The rest of the body flows through the parser into a request nobody reads: dropped as it arrives.
+    req.resume();
+    socket.resume();
+  };
+}
+
 export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   let where: { host: string; port: number };
   try {
@@ -154,18 +188,21 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBody) {
       outcome('too_large', { remote, bytes: declared, limit: maxBody }, 'webhook: body too large');
+      lingeringClose(req);
       return send(res, 413, `payload too large: at most ${maxBody} bytes\n`, { connection: 'close' });
     }
 
     const read = await readBody(req, maxBody, bodyTimeoutMs);
     if (read.kind === 'too_large') {
       outcome('too_large', { remote, limit: maxBody }, 'webhook: body too large');
+      lingeringClose(req);
       return send(res, 413, `payload too large: at most ${maxBody} bytes\n`, { connection: 'close' });
     }
     if (read.kind === 'timeout') {
       outcome('timeout', { remote, timeoutMs: bodyTimeoutMs }, 'webhook: body not received in time');
+      lingeringClose(req);
       send(res, 408, `request timeout: the body must arrive within ${bodyTimeoutMs} ms\n`, { connection: 'close' });
-      // Node closes a `connection: close` socket once the answer is flushed; make sure of it.
+      // Node closes a `connection: close` socket once the answer is flushed; make sure of it (lingering, as above).
       res.once('finish', () => req.socket.destroySoon());
       return;
     }

@@ -8,6 +8,7 @@ import type { AppliedRecord } from '../model/applied.js';
 import type { DesiredState } from '../model/desired.js';
 import type { LiveState } from '../model/live.js';
 import type { Op, Plan, PlanError, PlanSummary } from '../model/plan.js';
+import { hostPathWarnings } from './host-paths.js';
 
 type ServiceOp = Extract<Op, { kind: 'service.create' | 'service.recreate' | 'service.start' | 'service.connect' }>;
 
@@ -53,6 +54,7 @@ export function buildPlan(desired: DesiredState, live: LiveState, applied: Appli
   }
   const ops = reconcileNetworkOps([...seen.values()], ctx, warnings);
   const ordered = order(ops, ctx, warnings);
+  warnings.push(...hostPathWarnings(desired.root, ordered));
   errors.sort((a, b) => cmp(a.stack, b.stack) || cmp(a.object, b.object));
   return { revision, ops: ordered, errors, warnings, summary: summarize(ordered) };
 }

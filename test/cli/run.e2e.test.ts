@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullListing, listPrefixed, removePrefixed } from '../support/berth-objects.js';
+import { recordCapture } from '../support/capture.js';
 import { docker, requireEngine, uniqueName } from '../support/engine.js';
 import { recordingServer } from '../support/recording-server.js';
 
@@ -145,6 +146,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stopChild();
   await chat?.close();
+  recordCapture('berth run stdout+stderr', logs);
   if (process.env.BERTH_E2E_LOG) writeFileSync(process.env.BERTH_E2E_LOG, logs + "\n=== chat ===\n" + JSON.stringify(messages(), null, 1));
   if (engine) await removePrefixed(prefix);
 });

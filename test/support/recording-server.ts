@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { recordCapture } from './capture.js';
 
 export interface Recorded {
   path: string;
@@ -15,6 +16,8 @@ export async function recordingServer(status: (req: Recorded) => number = () => 
     req.on('end', () => {
       const rec = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       received.push(rec);
+      // The body is what a chat would show; the path holds the URL token by design and is not output.
+      recordCapture('chat body', rec.body);
       res.statusCode = status(rec);
       res.end('ok');
     });
