@@ -287,7 +287,9 @@ describe('NotifyDispatcher over HTTP', () => {
     await expect(d.drain(5000)).resolves.toEqual({ undelivered: 0 });
     const at = srv.requests.map((r) => r.at);
     expect(at).toHaveLength(4);
-    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(140);
+    // Arrival times jitter on a loaded machine; without the limit the four arrive within a few ms.
+    for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(100);
+    expect(at[3]! - at[0]!).toBeGreaterThanOrEqual(400);
     expect(srv.requests.map((r) => JSON.parse(r.body.toString('utf8')).attachments[0].content.body[0].inlines[0].text)).toEqual(
       [0, 1, 2, 3].map((i) => `⚠️ message ${i}`),
     );
