@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recordingDocker } from '../support/recording-docker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CountingDocker } from '../../src/adapters/counting-docker.js';
 import { DockerodeDocker } from '../../src/adapters/dockerode-docker.js';
-import type { DockerPort } from '../../src/ports/docker.js';
 import { containerIds, fullListing, listPrefixed, removePrefixed } from '../support/berth-objects.js';
 import { runCli } from '../support/cli.js';
 import { docker, requireEngine, uniqueName } from '../support/engine.js';
@@ -29,21 +29,6 @@ function setup(src = EXAMPLE) {
   return { prefix, repo, env };
 }
 
-/** A DockerPort that records every mutating call in order: `method target`. */
-function recording(inner: DockerPort, log: string[]): DockerPort {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        const a = args[0] as { name?: string; containerName?: string } | string;
-        const what = typeof a === 'string' ? a : (a?.containerName ?? a?.name ?? '');
-        if (!String(prop).startsWith('list') && prop !== 'inspectContainer') log.push(`${String(prop)} ${what}`);
-        return (v as (...x: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
 
 beforeAll(async () => {
   engine = await requireEngine();
@@ -59,7 +44,7 @@ describe('plan and apply against the real engine', () => {
     const { prefix, repo, env } = setup();
     const log: string[] = [];
     const real = DockerodeDocker.fromEnv({});
-    const applied = await runCli(['apply', '--repo', repo], env, { docker: async () => recording(real, log) });
+    const applied = await runCli(['apply', '--repo', repo], env, { docker: async () => recordingDocker(real, log) });
     expect(applied.code, applied.output).toBe(0);
 
     // Waves: networks, then volumes, then databases, then apps; worker after api (service_healthy).

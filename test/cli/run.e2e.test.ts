@@ -1,9 +1,9 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../support/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullListing, listPrefixed, removePrefixed } from '../support/berth-objects.js';
 import { recordCapture } from '../support/capture.js';
@@ -46,15 +46,6 @@ function commit(message: string, files: Record<string, string>): string {
   return git('rev-parse', 'HEAD');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function start(): void {
   child = spawn(process.execPath, [CLI, 'run', '--repo', bareUrl, '--branch', 'main', '--interval', '1h', '--listen', `127.0.0.1:${port}`, '--name', 'e2e-host'], {

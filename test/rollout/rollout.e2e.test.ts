@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recordingDocker } from '../support/recording-docker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerodeDocker } from '../../src/adapters/dockerode-docker.js';
-import type { DockerPort } from '../../src/ports/docker.js';
 import { listPrefixed, removePrefixed } from '../support/berth-objects.js';
 import { runCli } from '../support/cli.js';
 import { docker, requireEngine, uniqueName } from '../support/engine.js';
@@ -45,21 +45,6 @@ async function inspect(name: string): Promise<{ Id: string; State: { StartedAt: 
   return (JSON.parse(r.stdout) as never[])[0]!;
 }
 
-/** A DockerPort that records mutating calls in order (`method target`). */
-function recording(inner: DockerPort, log: string[]): DockerPort {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        const a = args[0] as { containerName?: string; name?: string } | string;
-        const what = typeof a === 'string' ? a : (a?.containerName ?? a?.name ?? '');
-        if (!String(prop).startsWith('list') && prop !== 'inspectContainer') log.push(`${String(prop)} ${what}${typeof args[1] === 'string' ? ` ${args[1]}` : ''}`);
-        return (v as (...x: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
 
 beforeAll(async () => {
   engine = await requireEngine();
@@ -185,7 +170,7 @@ volumes:
 
     s.write(dbCompose('berth-test/postgres:18', '    environment:\n      FAKE_DB_NEVER_HEALTHY: "1"\n'));
     const calls: string[] = [];
-    const r = await runCli(['apply', '--repo', s.repo, '--json'], s.env, { docker: async () => recording(await DockerodeDocker.fromEnv(process.env), calls) });
+    const r = await runCli(['apply', '--repo', s.repo, '--json'], s.env, { docker: async () => recordingDocker(await DockerodeDocker.fromEnv(process.env), calls) });
     expect(r.code).toBe(1);
     const op = (JSON.parse(r.stdout) as { ops: { object: string; rollout?: { strategy: string; result: string; gate: string } }[] }).ops.find((o) => o.object === `${s.stack}/db`)!;
     expect(op.rollout).toMatchObject({ strategy: 'recreate', result: 'rolled_back', gate: 'health-timeout' });

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../support/free-port.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics, type BerthMetrics } from '../../src/http/metrics.js';
 import { MAX_WEBHOOK_BODY, startHttpServer, type HttpServer } from '../../src/http/server.js';
@@ -342,15 +342,6 @@ describe('webhook fuzz against the HTTP server (in-process, counting triggers)',
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'bundle', 'main.js');
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Resident set and its high-water mark of a process, in bytes (Linux /proc). */
 function memoryOf(pid: number): { rss: number; hwm: number } | null {
