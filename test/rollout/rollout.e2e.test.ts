@@ -205,6 +205,25 @@ volumes:
     expect(after.State.StartedAt).toBe(before.State.StartedAt);
   });
 
+  it('when a database rollout fails, its dependents in the same plan are skipped and left as they were', async (ctx) => {
+    if (!engine) ctx.skip();
+    const app = (env: string) => `  api:\n    image: berth-test/worker:1\n    environment:\n      VERSION: "${env}"\n    depends_on:\n      db: {condition: service_healthy}\n`;
+    const withApp = (db: string, env: string) => db.replace('volumes:\n  pgdata: {}', `${app(env).trimEnd()}\nvolumes:\n  pgdata: {}`);
+    const s = setup(withApp(dbCompose('berth-test/postgres:18'), '1'));
+    const first = await runCli(['apply', '--repo', s.repo], s.env);
+    expect(first.code, first.output).toBe(0);
+    const apiBefore = (await inspect(`${s.stack}-api-1`))!;
+    s.write(withApp(dbCompose('berth-test/postgres:18', '    environment:\n      FAKE_DB_NEVER_HEALTHY: "1"\n'), '2'));
+    const r = await runCli(['apply', '--repo', s.repo, '--json'], s.env);
+    expect(r.code).toBe(1);
+    const ops = (JSON.parse(r.stdout) as { ops: { object: string; status: string; rollout?: { result: string } }[] }).ops;
+    expect(ops.find((o) => o.object === `${s.stack}/db`)).toMatchObject({ status: 'failed', rollout: { result: 'rolled_back' } });
+    expect(ops.find((o) => o.object === `${s.stack}/api`)).toMatchObject({ status: 'skipped' });
+    const apiAfter = (await inspect(`${s.stack}-api-1`))!;
+    expect(apiAfter.Id).toBe(apiBefore.Id);
+    expect(apiAfter.State.StartedAt).toBe(apiBefore.State.StartedAt);
+  });
+
   it('a good new image replaces the database on the same volume and removes the old container', async (ctx) => {
     if (!engine) ctx.skip();
     const s = setup(dbCompose('berth-test/postgres:18'));
