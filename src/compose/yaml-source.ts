@@ -1,4 +1,6 @@
-import { Document, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node, type Pair } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Document, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from '../model/errors.js';
 import { formatPath } from '../model/errors.js';
 
@@ -62,11 +64,24 @@ export function parseYaml(file: string, text: string): { source: YamlSource | nu
   const doc = parseDocument(text, {
     lineCounter,
     merge: true,
-    uniqueKeys: true,
+    // The library checks each key against every earlier key of its mapping,
+    // quadratic in the size of a mapping: most of the time of a
+    // 10,000-service file. duplicateKeyOffsets does the same check in one pass.
+    uniqueKeys: false,
     prettyErrors: false,
     strict: true,
+    // Warnings (e.g. a mapping used as a key) would go to process.emitWarning,
+    // i.e. raw to stderr; what matters about such a file is reported as a diagnostic.
+    logLevel: 'error',
   });
   const diagnostics: Diagnostic[] = [];
+  if (doc.errors.some((e) => STACK_OVERFLOW.test(e.message))) {
+    return { source: null, diagnostics: [tooDeep(file, text, lineCounter)] };
+  }
+  for (const offset of duplicateKeyOffsets(doc)) {
+    const pos = lineCounter.linePos(offset);
+    diagnostics.push({ severity: 'error', code: 'yaml-duplicate-key', file, line: pos.line, col: pos.col, path: '', message: 'duplicate key: map keys must be unique' });
+  }
   for (const e of doc.errors) {
     const pos = lineCounter.linePos(e.pos[0]);
     diagnostics.push({
@@ -80,6 +95,19 @@ export function parseYaml(file: string, text: string): { source: YamlSource | nu
     });
   }
   if (diagnostics.length > 0) return { source: null, diagnostics };
+  for (const a of recursiveAliases(doc)) {
+    const pos = lineCounter.linePos(a.offset);
+    diagnostics.push({
+      severity: 'error',
+      code: 'yaml-syntax',
+      file,
+      line: pos.line,
+      col: pos.col,
+      path: '',
+      message: `alias *${a.name} is inside the node it refers to: a recursive structure has no end and cannot be a Compose file`,
+    });
+  }
+  if (diagnostics.length > 0) return { source: null, diagnostics };
 
   let value: unknown;
   try {
@@ -87,7 +115,11 @@ export function parseYaml(file: string, text: string): { source: YamlSource | nu
     // leaving room for real files that reuse anchors a lot.
     value = doc.toJS({ maxAliasCount: 10_000 });
   } catch (e) {
-    diagnostics.push(fileDiag(file, 'yaml-syntax', `cannot resolve YAML aliases: ${(e as Error).message}`));
+    const message = (e as Error).message;
+    if (STACK_OVERFLOW.test(message)) return { source: null, diagnostics: [tooDeep(file, text, lineCounter)] };
+    const offset = aliasProblemOffset(doc, message);
+    const where = offset === null ? { line: 0, col: 0 } : lineCounter.linePos(offset);
+    diagnostics.push({ ...fileDiag(file, 'yaml-syntax', `cannot resolve YAML aliases: ${message}`), ...where });
     return { source: null, diagnostics };
   }
 
@@ -107,6 +139,116 @@ export function parseYaml(file: string, text: string): { source: YamlSource | nu
     },
   };
   return { source, diagnostics };
+}
+
+/**
+ * Aliases to a node that contains them (`&a {b: *a}`). The yaml library
+ * builds a cyclic object from them, on which every later step (interpolation,
+ * schema, normalization) would recurse until the stack runs out. An alias can
+ * only name an anchor set before it, so a cycle always goes through an
+ * ancestor.
+ */
+function recursiveAliases(doc: Document.Parsed): { name: string; offset: number }[] {
+  const found: { name: string; offset: number }[] = [];
+  visit(doc, {
+    Alias(_, node, path) {
+      const target = node.resolve(doc);
+      if (target && path.includes(target)) found.push({ name: node.source, offset: node.range?.[0] ?? 0 });
+    },
+  });
+  return found;
+}
+
+/**
+ * Offsets of keys that repeat an earlier key of the same mapping, with the
+ * library's notion of equal (scalars by value, so `1` and `"1"` differ; other
+ * nodes by identity; each `<<` merge key is a symbol of its own, so several
+ * are allowed).
+ */
+function duplicateKeyOffsets(doc: Document.Parsed): number[] {
+  const found: number[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Set<unknown>();
+      for (const item of map.items) {
+        const k = item.key;
+        const id = isScalar(k) ? k.value : k;
+        if (seen.has(id)) found.push((k as Node | null)?.range?.[0] ?? map.range?.[0] ?? 0);
+        else seen.add(id);
+      }
+    },
+  });
+  return found;
+}
+
+/**
+ * The yaml parser recurses once per nesting level and turns a stack overflow
+ * into an ordinary error at wherever the stack ran out, which depends on how
+ * deep the caller already was. Such a file gets one error instead, at a
+ * place that depends on the file only.
+ */
+const STACK_OVERFLOW = /Maximum call stack size exceeded/;
+const DEEP_FLOW = 100;
+
+function tooDeep(file: string, text: string, lineCounter: LineCounter): Diagnostic {
+  const offset = deepFlowOffset(text, DEEP_FLOW);
+  const where = offset === null ? { line: 0, col: 0 } : lineCounter.linePos(offset);
+  return {
+    ...fileDiag(file, 'yaml-syntax', `YAML nesting is too deep to read (more than ${DEEP_FLOW} levels of [ ] or { } here); flatten the structure`),
+    ...where,
+  };
+}
+
+/** Offset of the first `[` or `{` opened at nesting depth `limit` + 1, skipping quoted text and comments; null if none. */
+function deepFlowOffset(text: string, limit: number): number | null {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"' || c === "'") {
+      for (i++; i < text.length && text[i] !== c; i++) if (c === '"' && text[i] === '\\') i++;
+    } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '[' || c === '{') {
+      if (++depth > limit) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return null;
+}
+
+/**
+ * Where resolving aliases failed, from the yaml library's message: the alias
+ * naming an anchor that does not exist (yet), the `<<` whose value is not a
+ * mapping, or — for too many expansions — the first alias.
+ */
+function aliasProblemOffset(doc: Document.Parsed, message: string): number | null {
+  let found: number | null = null;
+  const unresolved = /Unresolved alias[^:]*: (.+)$/.exec(message)?.[1];
+  const anchors = new Set<string>();
+  visit(doc, {
+    Node(_, node) {
+      // Anchors count only once defined: an alias before its anchor is unresolved too.
+      if (found !== null) return visit.BREAK;
+      if (isAlias(node)) {
+        const hit = unresolved !== undefined ? node.source === unresolved && !anchors.has(node.source) : !/Merge sources/.test(message);
+        if (hit) found = node.range?.[0] ?? null;
+      } else if (node.anchor) anchors.add(node.anchor);
+      return undefined;
+    },
+    Pair(_, pair) {
+      if (found !== null) return visit.BREAK;
+      if (!/Merge sources/.test(message) || !isMergeKey(pair.key)) return undefined;
+      const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+      for (const s of sources) {
+        const target = isAlias(s) ? s.resolve(doc) : s;
+        if (!isMap(target)) {
+          found = (s as Node | null)?.range?.[0] ?? (pair.key as Node).range?.[0] ?? null;
+          break;
+        }
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function yamlMessage(code: string, raw: string): string {
@@ -185,4 +327,28 @@ function isMergeKey(key: unknown): boolean {
   if (!isScalar(key)) return false;
   const v = key.value;
   return v === '<<' || (typeof v === 'symbol' && v.description === '<<');
+}
+
+/**
+ * A diagnostic at a key path of a repository file, read again from disk:
+ * for problems found after loading (the plan's, which need the host), so
+ * they too point at FILE:LINE:COL. Falls back to the file alone when the
+ * file no longer parses.
+ */
+export function diagnosticInFile(
+  root: string,
+  file: string,
+  code: string,
+  path: readonly PathSeg[],
+  message: string,
+  opts?: { key?: boolean },
+): Diagnostic {
+  try {
+    const read = decodeUtf8(file, readFileSync(join(root, file)));
+    const source = 'text' in read ? parseYaml(file, read.text).source : null;
+    if (source) return source.diag(code, path, message, opts);
+  } catch {
+    // unreadable now: the file-level form below still names it
+  }
+  return { ...fileDiag(file, code, message), path: formatPath(path) };
 }
