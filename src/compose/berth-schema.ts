@@ -5,7 +5,13 @@
  */
 import { LINT_RULE_IDS } from '../lint/rule-ids.js';
 
-const seconds = { type: 'integer', minimum: 0 } as const;
+/**
+ * berth waits these out with timers, and a Node timer longer than 2^31-1 ms
+ * (about 24.8 days) fires at once: `bakeSeconds: 1e12` would mean no bake at
+ * all. (`.inf` passes ajv's integer check, so the maximum also stops that.)
+ */
+export const MAX_TIMER_SECONDS = 2_147_483;
+const seconds = { type: 'integer', minimum: 0, maximum: MAX_TIMER_SECONDS } as const;
 const stringList = { type: 'array', items: { type: 'string' } } as const;
 /** Only known rule ids: a typo must not silently leave a rule on, or an intended error a warning. */
 const ruleIds = { type: 'array', items: { enum: LINT_RULE_IDS } } as const;
@@ -24,7 +30,7 @@ export const X_BERTH_SCHEMA = {
       required: ['command'],
       properties: {
         command: { oneOf: [{ type: 'string', minLength: 1 }, { ...stringList, minItems: 1 }] },
-        timeoutSeconds: { type: 'integer', minimum: 1 },
+        timeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMER_SECONDS },
       },
     },
     lint: {
@@ -61,7 +67,7 @@ export const BERTH_YAML_SCHEMA = {
       additionalProperties: false,
       properties: {
         bakeSeconds: seconds,
-        healthTimeoutSeconds: { type: 'integer', minimum: 1 },
+        healthTimeoutSeconds: { type: 'integer', minimum: 1, maximum: MAX_TIMER_SECONDS },
         drainSeconds: seconds,
       },
     },

@@ -50,7 +50,8 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
 
   /** Read a file of the repo, refusing links that lead outside it. */
   const readRepoFile = (abs: string): { text: string } | { error: Diagnostic } => {
-    const real = realpathSync(abs);
+    const real = realPathOrNull(abs);
+    if (real === null) return { error: fileDiag(rel(abs), 'broken-link', BROKEN_LINK) };
     if (real !== realRoot && !real.startsWith(realRoot + sep)) {
       return { error: fileDiag(rel(abs), 'path-escapes-repo', 'this file is a symbolic link to a path outside the repository') };
     }
@@ -74,7 +75,7 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
   let settingsSource: YamlSource | null = null;
   for (const n of ['berth.yaml', 'berth.yml']) {
     const p = join(root, n);
-    if (existsSync(p)) {
+    if (entryExists(p)) {
       const src = parseFile(p);
       if (src) {
         const it = interpolateTree(src, envLookup);
@@ -92,15 +93,22 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
   } else {
     for (const name of readdirSync(stacksDir).sort()) {
       const dir = join(stacksDir, name);
-      if (name.startsWith('.') || !statSync(dir).isDirectory()) continue;
+      if (name.startsWith('.')) continue;
+      const real = realPathOrNull(dir);
+      if (real === null) {
+        // A link to nothing (or to itself) where a stack would be: not silently one stack fewer.
+        diagnostics.push(fileDiag(rel(dir), 'broken-link', BROKEN_LINK));
+        continue;
+      }
+      if (!statSync(real).isDirectory()) continue;
       if (lstatSync(dir).isSymbolicLink()) {
-        const real = realpathSync(dir);
         if (!real.startsWith(realRoot + sep)) {
           diagnostics.push(fileDiag(rel(dir), 'path-escapes-repo', 'this stack directory is a symbolic link to a path outside the repository'));
           continue;
         }
       }
-      const found = COMPOSE_FILE_NAMES.filter((f) => existsSync(join(dir, f)));
+      // A compose.yaml that is a broken link counts as found, so reading it reports the link.
+      const found = COMPOSE_FILE_NAMES.filter((f) => entryExists(join(dir, f)));
       if (found.length === 0) {
         diagnostics.push({ ...fileDiag(rel(dir), 'no-compose-file', `no Compose file (${COMPOSE_FILE_NAMES.join(', ')}); the directory is ignored`), severity: 'warning' });
         continue;
@@ -128,13 +136,37 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
   diagnostics.push(...referenceDiagnostics(stacks));
   const settings = normalizeSettings(settingsSource, validators, stackEntries.map((s) => s.name), diagnostics);
 
-  const sorted = sortDiagnostics(diagnostics);
+  // A value the interpolation cast table could not convert ("30s" for an
+  // integer) fails the schema too; the cast's message says it better, once.
+  const castFailed = new Set(diagnostics.filter((d) => d.code === 'type').map((d) => `${d.file}\0${d.path}`));
+  const sorted = sortDiagnostics(diagnostics.filter((d) => !(d.code === 'schema' && castFailed.has(`${d.file}\0${d.path}`))));
   const ok = !sorted.some((d) => d.severity === 'error');
   return {
     state: ok ? { root, settings, stacks: stacks.map((s) => s.stack) } : null,
     diagnostics: sorted,
     sources: new Map(stacks.map((s) => [s.stack.name, s.source])),
   };
+}
+
+const BROKEN_LINK = 'this is a symbolic link to a path that does not exist (or a loop of links)';
+
+/** The real path, or null for a link that leads nowhere (dangling, or a loop). */
+function realPathOrNull(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a directory entry exists, even as a broken link (existsSync follows links and says no). */
+function entryExists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function loadStack(
@@ -150,7 +182,7 @@ function loadStack(
   // .env values, interpolated against the process env; the process env wins (as in Compose).
   let dotenv: Record<string, string> = {};
   const envPath = join(entry.dir, '.env');
-  if (existsSync(envPath)) {
+  if (entryExists(envPath)) {
     const read = readRepoFile(envPath);
     if ('error' in read) diagnostics.push(read.error);
     else {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type {
   DependsCondition,
@@ -15,7 +15,8 @@ import type {
   Ulimit,
   VolumeSpec,
 } from '../model/desired.js';
-import type { Diagnostic } from '../model/errors.js';
+import { formatPath, type Diagnostic } from '../model/errors.js';
+import { isValidContainerName, isValidImageReference, isValidLocalVolumeName, isValidRestartPolicy } from './docker-rules.js';
 import { parseDotenv } from './dotenv.js';
 import { configHash } from './hash.js';
 import type { Lookup } from './interpolate.js';
@@ -57,9 +58,15 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
   const services: ServiceSpec[] = [];
   const servicesObj = isObj(root.services) ? root.services : {};
 
-  // The implicit `default` network exists only when a service uses it.
+  // The implicit `default` network exists only when a service uses it: by
+  // naming no network, or by naming `default` itself (as Compose allows).
   const usesDefault = Object.values(servicesObj).some(
-    (s) => isObj(s) && s.network_mode === undefined && (s.networks === undefined || (Array.isArray(s.networks) && s.networks.length === 0)),
+    (s) =>
+      isObj(s) &&
+      s.network_mode === undefined &&
+      (s.networks === undefined ||
+        (Array.isArray(s.networks) && (s.networks.length === 0 || s.networks.includes('default'))) ||
+        (isObj(s.networks) && 'default' in s.networks)),
   );
   if (usesDefault && !networks.some((n) => n.key === 'default')) {
     networks.push(defaultNetwork(stack));
@@ -78,10 +85,12 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
     .map(([name]) => name)
     .sort();
 
+  // Key paths already in error (interpolation, casts) before normalizing.
+  const failedPaths = new Set(out.filter((d) => d.severity === 'error' && d.file === source.file).map((d) => d.path));
   const drafts: Omit<ServiceSpec, 'configHash'>[] = [];
   for (const [name, def] of Object.entries(servicesObj)) {
     if (!isObj(def) || input.invalidServices.has(name) || inactive.includes(name)) continue;
-    const draft = normalizeService(input, name, def, networks, volumes, out);
+    const draft = normalizeService(input, name, def, networks, volumes, failedPaths, out);
     for (const d of draft.dependsOn) {
       if (inactive.includes(d.service) && d.required) {
         out.push(source.diag('depends-on-inactive', ['services', name, 'depends_on'], `service "${name}" depends on "${d.service}", which is not deployed: none of its profiles is active (set COMPOSE_PROFILES)`, { key: true }));
@@ -103,6 +112,13 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
     }
     services.push({ ...d, configHash: configHash(d) });
   }
+  for (const v of volumes) {
+    if (!v.external && v.driver === 'local' && !isValidLocalVolumeName(v.name)) {
+      const named = isObj(root.volumes) && isObj((root.volumes as Obj)[v.key]) && ((root.volumes as Obj)[v.key] as Obj).name !== undefined;
+      out.push(source.diag('volume-name', named ? ['volumes', v.key, 'name'] : ['volumes', v.key], 'not a valid volume name: letters, digits, "_", "." and "-", starting with a letter or digit, at least 2 characters', { key: !named }));
+    }
+  }
+  out.push(...missingFileDiagnostics(input, servicesObj, inactive));
   networks.sort((a, b) => cmp(a.key, b.key));
   volumes.sort((a, b) => cmp(a.key, b.key));
   services.sort((a, b) => cmp(a.name, b.name));
@@ -217,19 +233,35 @@ function normalizeService(
   def: Obj,
   networks: NetworkSpec[],
   volumes: VolumeSpec[],
+  failedPaths: ReadonlySet<string>,
   out: Diagnostic[],
 ): Omit<ServiceSpec, 'configHash'> {
   const { stack, source } = input;
   const at = (...p: PathSeg[]) => ['services', name, ...p];
   const err = (path: PathSeg[], code: string, message: string, key = false) => out.push(source.diag(code, path, message, { key }));
 
-  if (def.image === undefined || str(def.image).trim() === '') {
-    err(['services', name], 'image-required', `service "${name}" has no \`image\`: berth deploys images and never builds them`, true);
+  // A value whose interpolation failed was already reported; checking what is left of it only adds noise.
+  const reported = (path: PathSeg[]) => failedPaths.has(formatPath(path));
+  const image = str(def.image);
+  if (!reported(at('image'))) {
+    if (def.image === undefined || image.trim() === '') {
+      err(['services', name], 'image-required', `service "${name}" has no \`image\`: berth deploys images and never builds them`, true);
+    } else if (!isValidImageReference(image)) {
+      // The value is not repeated: it may come from a variable, and values of variables are never printed.
+      err(at('image'), 'image', 'not a valid image reference: [REGISTRY/]NAME[:TAG][@DIGEST], the name in lowercase, no spaces');
+    }
+  }
+  if (def.container_name !== undefined && !reported(at('container_name')) && !isValidContainerName(str(def.container_name))) {
+    err(at('container_name'), 'container-name', 'not a valid container name: letters, digits, "_", "." and "-", starting with a letter or digit, at least 2 characters');
+  }
+  if (def.restart !== undefined && !reported(at('restart')) && !isValidRestartPolicy(str(def.restart))) {
+    err(at('restart'), 'restart', 'restart must be "no", "always", "unless-stopped", "on-failure" or "on-failure:N"');
   }
 
   const mountCtx: MountContext = {
     stackDir: input.stackDir,
-    volumeName: (key) => volumes.find((v) => v.key === key)?.name,
+    // A volume declared in an invalid `volumes:` section was reported there; it is not also "undefined".
+    volumeName: (key) => volumes.find((v) => v.key === key)?.name ?? (declaredIn(input, 'volumes', key) ? `${stack}_${key}` : undefined),
   };
   const mounts: MountSpec[] = [];
   if (Array.isArray(def.volumes)) {
@@ -320,7 +352,7 @@ function normalizeService(
     logging: isObj(def.logging)
       ? { driver: def.logging.driver !== undefined ? str(def.logging.driver) : 'json-file', options: stringMap(def.logging.options) }
       : null,
-    ulimits: normalizeUlimits(def.ulimits),
+    ulimits: normalizeUlimits(def.ulimits, at('ulimits'), err),
     shmSizeBytes: sizeOrNull(def.shm_size, at('shm_size'), err),
     pidMode: optStr(def.pid),
     ipcMode: optStr(def.ipc),
@@ -375,6 +407,10 @@ function normalizeEnvironment(input: StackInput, name: string, def: Obj, out: Di
     const rel = relative(input.root, abs).split('\\').join('/');
     if (!existsSync(abs)) {
       if (required) out.push(input.source.diag('env-file', loc, `env_file "${path}" not found (${rel})`));
+      return;
+    }
+    if (!statSync(abs).isFile()) {
+      out.push(input.source.diag('env-file', loc, `env_file "${path}" is not a regular file (${rel})`));
       return;
     }
     // Compose reads an env_file wherever it is; berth does too, but says so when that is outside the repository,
@@ -434,6 +470,7 @@ function normalizeServiceNetworks(
   const result: ServiceNetwork[] = [];
   for (const [key, opts, loc] of entries) {
     const net = networks.find((n) => n.key === key);
+    if (!net && declaredIn(input, 'networks', key)) continue; // its section is invalid, and reported as such
     if (!net) {
       out.push(input.source.diag('undefined-network', loc, `service "${name}" refers to undefined network "${key}": declare it under the top-level \`networks:\``, { key: !Array.isArray(def.networks) }));
       continue;
@@ -471,7 +508,7 @@ function normalizeDependsOn(v: unknown): DependsOn[] {
 function durationOrNull(v: unknown, path: PathSeg[], err: Err): number | null {
   if (v === undefined || v === null) return null;
   const ns = parseDurationNs(v as string | number);
-  if (ns === null) err(path, 'duration', 'invalid duration: expected e.g. 30s, 1m30s, 500ms');
+  if (ns === null) err(path, 'duration', 'invalid duration: expected e.g. 30s, 1m30s, 500ms (at most about 104 days)');
   return ns;
 }
 
@@ -492,7 +529,7 @@ function normalizeHealthcheck(v: unknown, path: PathSeg[], err: Err): Healthchec
     timeoutNs: durationOrNull(v.timeout, [...path, 'timeout'], err),
     startPeriodNs: durationOrNull(v.start_period, [...path, 'start_period'], err),
     startIntervalNs: durationOrNull(v.start_interval, [...path, 'start_interval'], err),
-    retries: v.retries === undefined ? null : Number(v.retries),
+    retries: v.retries === undefined ? null : wholeNumber(v.retries, [...path, 'retries'], err),
   };
 }
 
@@ -513,20 +550,41 @@ function stopGrace(v: unknown, path: PathSeg[], err: Err): number | null {
   return ns === null ? null : Math.ceil(ns / 1e9);
 }
 
-function normalizeUlimits(v: unknown): Record<string, Ulimit> {
+function normalizeUlimits(v: unknown, path: PathSeg[], err: Err): Record<string, Ulimit> {
   const out: Record<string, Ulimit> = {};
   if (!isObj(v)) return out;
   for (const [k, raw] of Object.entries(v)) {
-    if (isObj(raw)) out[k] = { soft: Number(raw.soft), hard: Number(raw.hard) };
-    else out[k] = { soft: Number(raw), hard: Number(raw) };
+    if (isObj(raw)) {
+      const soft = wholeNumber(raw.soft, [...path, k, 'soft'], err);
+      const hard = wholeNumber(raw.hard, [...path, k, 'hard'], err);
+      out[k] = { soft: soft ?? 0, hard: hard ?? 0 };
+    } else {
+      const n = wholeNumber(raw, [...path, k], err) ?? 0;
+      out[k] = { soft: n, hard: n };
+    }
   }
   return sortKeys(out);
+}
+
+/**
+ * An integer Docker takes as int64: a fraction, Infinity (YAML's `.inf`,
+ * or 1e400) or anything past 2^53 (no longer exact in JavaScript) is refused.
+ * A string here is one the interpolation cast table could not make an
+ * integer.
+ */
+function wholeNumber(raw: unknown, path: PathSeg[], err: Err): number | null {
+  // Missing, or a string: the schema or the cast table has said what is wrong.
+  if (raw === undefined || raw === null || typeof raw === 'string') return null;
+  const n = Number(raw);
+  if (Number.isSafeInteger(n)) return n;
+  err(path, 'number', Number.isInteger(n) ? 'number is too large' : 'must be a whole number');
+  return null;
 }
 
 function sizeOrNull(v: unknown, path: PathSeg[], err: Err): number | null {
   if (v === undefined || v === null) return null;
   const b = parseBytes(v as string | number);
-  if (b === null) err(path, 'size', 'invalid size: expected bytes or e.g. 512m, 1g');
+  if (b === null) err(path, 'size', 'invalid size: expected bytes or e.g. 512m, 1g (at most 8 PiB)');
   return b;
 }
 
@@ -557,16 +615,16 @@ function normalizeResources(def: Obj, at: (...p: PathSeg[]) => PathSeg[], err: E
     nanoCpus: pick('cpus', def.cpus, at('deploy', 'resources', 'limits', 'cpus'), limits.cpus, parseNanoCpus),
     cpuReservationNano: resv.cpus === undefined ? null : parseNanoCpus(resv.cpus as string | number),
     cpusetCpus: optStr(def.cpuset),
-    cpuShares: numOrNull(def.cpu_shares),
-    cpuQuota: numOrNull(def.cpu_quota),
-    cpuPeriod: numOrNull(def.cpu_period),
+    cpuShares: def.cpu_shares === undefined ? null : wholeNumber(def.cpu_shares, at('cpu_shares'), err),
+    cpuQuota: def.cpu_quota === undefined ? null : wholeNumber(def.cpu_quota, at('cpu_quota'), err),
+    cpuPeriod: def.cpu_period === undefined ? null : wholeNumber(def.cpu_period, at('cpu_period'), err),
     memorySwapBytes: def.memswap_limit === undefined ? null : String(def.memswap_limit) === '-1' ? -1 : sizeOrNull(def.memswap_limit, at('memswap_limit'), err),
     memorySwappiness: numOrNull(def.mem_swappiness),
     oomScoreAdj: numOrNull(def.oom_score_adj),
     oomKillDisable: def.oom_kill_disable === true,
     pidsLimit: pick('pids_limit', def.pids_limit, at('deploy', 'resources', 'limits', 'pids'), limits.pids, (v) => {
       const n = Number(v);
-      return Number.isInteger(n) ? n : null;
+      return Number.isSafeInteger(n) ? n : null;
     }),
   };
 }
@@ -628,6 +686,41 @@ function linkEscape(input: StackInput, abs: string, loc: PathSeg[], what: string
   // A secrets file shared by several services is one finding, not one per service.
   if (!out.some((o) => o.code === d.code && o.file === d.file && o.line === d.line && o.col === d.col)) out.push(d);
   return true;
+}
+
+/**
+ * A file-based secret or config whose file is missing: Docker would refuse the
+ * bind mount when creating the container, after earlier waves were applied.
+ * Checked once per declaration that an active service uses.
+ */
+function missingFileDiagnostics(input: StackInput, services: Obj, inactive: string[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const root = isObj(input.source.value) ? input.source.value : {};
+  for (const section of ['secrets', 'configs'] as const) {
+    const decls = root[section];
+    if (!isObj(decls)) continue;
+    const used = new Set<string>();
+    for (const [name, def] of Object.entries(services)) {
+      if (!isObj(def) || inactive.includes(name) || !Array.isArray(def[section])) continue;
+      for (const ref of def[section] as unknown[]) used.add(isObj(ref) ? str(ref.source) : str(ref));
+    }
+    for (const name of [...used].sort()) {
+      const decl = decls[name];
+      if (!isObj(decl) || decl.file === undefined) continue;
+      const abs = resolve(input.stackDir, str(decl.file));
+      if (!existsSync(abs)) {
+        const rel = relative(input.root, abs).split('\\').join('/');
+        out.push(input.source.diag(`${section.slice(0, -1)}-file`, [section, name, 'file'], `${section.slice(0, -1)} file "${str(decl.file)}" not found (${rel})`));
+      }
+    }
+  }
+  return out;
+}
+
+/** Declared in a top-level section that failed validation (and so was not normalized). */
+function declaredIn(input: StackInput, section: 'networks' | 'volumes', key: string): boolean {
+  const root = isObj(input.source.value) ? input.source.value : {};
+  return input.invalidTopLevel.has(section) && isObj(root[section]) && key in (root[section] as Obj);
 }
 
 function berthOptions(v: unknown): ServiceSpec['berth'] {
