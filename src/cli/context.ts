@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { defaultStateDir, StateDir } from '../adapters/state-dir.js';
 import { SimpleGitPort } from '../adapters/simple-git.js';
 import { loadDesiredState } from '../compose/load.js';
+import type { Validators } from '../compose/schema.js';
 import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import { systemClock, type Clock } from '../ports/clock.js';
@@ -27,6 +28,8 @@ export interface CliContext {
   docker: () => Promise<DockerPort>;
   /** The start-first bake gate for a desired state (Traefik, when berth.yaml configures it). */
   bake: (desired: DesiredState) => BakeGate | undefined;
+  /** Compiled schemas to reuse; each load compiles its own when absent. */
+  validators?: Validators;
 }
 
 export function createContext(io: CliIO): CliContext {
@@ -62,6 +65,6 @@ export interface LoadedSource {
 
 export async function loadSource(ctx: CliContext, repo: string, branch: string): Promise<LoadedSource> {
   const source = await resolveSource(ctx, repo, branch);
-  const { state, diagnostics } = loadDesiredState(source.dir, { env: ctx.io.env });
+  const { state, diagnostics } = loadDesiredState(source.dir, { env: ctx.io.env, validators: ctx.validators });
   return { source, desired: state, diagnostics };
 }

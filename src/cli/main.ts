@@ -4,12 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { processIO, type CliIO } from './io.js';
 import type { DockerPort } from '../ports/docker.js';
+import type { Validators } from '../compose/schema.js';
 import type { CliContext } from './context.js';
 import { runValidate } from './validate.js';
 
-/** What tests may replace: the Docker port (e.g. a call-counting wrapper). */
+/** What tests may replace: the Docker port (e.g. a call-counting wrapper), and compiled schemas to share across runs. */
 export interface CliOverrides {
   docker?: () => Promise<DockerPort>;
+  validators?: Validators;
 }
 
 /** Build the command tree; each action returns its exit code through `setCode`. */
@@ -27,7 +29,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void, overrid
     .description('check the desired-state repository: 0 valid, 1 invalid')
     .option('--repo <dir>', 'desired-state repository directory', '.')
     .option('--json', 'machine-readable output')
-    .action((opts: { repo: string; json?: boolean }) => setCode(runValidate(opts, io)));
+    .action((opts: { repo: string; json?: boolean }) => setCode(runValidate(opts, io, overrides.validators)));
 
   // Command modules load on use: `validate` and `--help` stay fast by not
   // loading the Docker client, git and the planner.
@@ -37,6 +39,7 @@ export function buildProgram(io: CliIO, setCode: (code: number) => void, overrid
     const { createContext } = await import('./context.js');
     ctx = createContext(io);
     if (overrides.docker) ctx.docker = overrides.docker;
+    if (overrides.validators) ctx.validators = overrides.validators;
     return ctx;
   };
   const planApply = () => import('./plan-apply.js');

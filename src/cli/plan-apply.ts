@@ -1,16 +1,18 @@
 import type { OpResult } from '../apply/apply.js';
 import { loadDesiredState } from '../compose/load.js';
+import type { YamlSource } from '../compose/yaml-source.js';
 import type { Finding } from '../lint/finding.js';
 import { counts, lint } from '../lint/lint.js';
 import { renderLintBlock } from '../lint/render.js';
 import { reconcile } from '../loop/reconcile.js';
 import type { DesiredState } from '../model/desired.js';
-import type { Diagnostic } from '../model/errors.js';
-import type { Op } from '../model/plan.js';
+import type { Diagnostic, Location } from '../model/errors.js';
+import type { Op, PlanError } from '../model/plan.js';
 import { renderPlanJson, renderPlanText } from '../plan/render.js';
 import { isRemoteRepo, type DesiredSource } from '../ports/git.js';
 import { resolveSource, type CliContext } from './context.js';
 import { refuseOnLintErrors } from './lint.js';
+import { planErrorDiagnostics } from './plan-error-diagnostics.js';
 import { desiredStateLine, repoWhere } from './repo-line.js';
 import { renderDiagnostic } from './render-diagnostics.js';
 
@@ -34,8 +36,12 @@ function reportInvalid(ctx: CliContext, diagnostics: Diagnostic[], json: boolean
  * under `lint.errors` fired; otherwise the state goes to reconcile preloaded,
  * so it is read once.
  */
-function prepare(ctx: CliContext, source: DesiredSource, json: boolean | undefined): { desired: DesiredState; findings: Finding[] } | null {
-  const loaded = loadDesiredState(source.dir, { env: ctx.io.env });
+function prepare(
+  ctx: CliContext,
+  source: DesiredSource,
+  json: boolean | undefined,
+): { desired: DesiredState; findings: Finding[]; sources: ReadonlyMap<string, YamlSource> } | null {
+  const loaded = loadDesiredState(source.dir, { env: ctx.io.env, validators: ctx.validators });
   if (!loaded.state) {
     reportInvalid(ctx, loaded.diagnostics, json);
     return null;
@@ -43,7 +49,7 @@ function prepare(ctx: CliContext, source: DesiredSource, json: boolean | undefin
   if (!json) for (const d of loaded.diagnostics) ctx.io.err(renderDiagnostic(d));
   const findings = lint(loaded.state, { positions: loaded.sources });
   if (refuseOnLintErrors(ctx.io, findings, json)) return null;
-  return { desired: loaded.state, findings };
+  return { desired: loaded.state, findings, sources: loaded.sources };
 }
 
 /** `berth plan`: 0 in sync · 2 changes pending · 1 error. */
@@ -56,10 +62,14 @@ export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<numbe
   // Lint findings are warnings here: they never change the plan or its exit code.
   const findings = ready.findings;
   const remote = isRemoteRepo(opts.repo);
+  const located = planErrorDiagnostics(ready.desired, ready.sources, plan.errors);
   if (opts.json) {
-    ctx.io.out(JSON.stringify({ repo: repoWhere(source, remote), ...renderPlanJson(plan), ...(findings.length > 0 ? { lint: { ...counts(findings), findings } } : {}) }, null, 2));
+    const errors = jsonErrors(plan.errors, located);
+    ctx.io.out(JSON.stringify({ repo: repoWhere(source, remote), ...renderPlanJson(plan), errors, ...(findings.length > 0 ? { lint: { ...counts(findings), findings } } : {}) }, null, 2));
   } else {
     ctx.io.out([desiredStateLine(source, remote), '', renderPlanText(plan).replace(/\n$/, ''), ...(findings.length > 0 ? ['', ...renderLintBlock(findings)] : [])].join('\n'));
+    // The plan names each error's object; these say where it is declared.
+    for (const d of located) ctx.io.err(renderDiagnostic(d));
   }
   if (plan.errors.length > 0) return 1;
   return plan.ops.length === 0 ? 0 : 2;
@@ -97,8 +107,9 @@ export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<numb
   );
   const plan = r.plan!;
   if (plan.errors.length > 0) {
-    if (opts.json) ctx.io.out(JSON.stringify({ ...renderPlanJson(plan), result: 'refused' }, null, 2));
-    else for (const e of plan.errors) ctx.io.err(`Error: ${e.stack}/${e.object}: ${e.message}`);
+    const located = planErrorDiagnostics(ready.desired, ready.sources, plan.errors);
+    if (opts.json) ctx.io.out(JSON.stringify({ ...renderPlanJson(plan), errors: jsonErrors(plan.errors, located), result: 'refused' }, null, 2));
+    else for (const d of located) ctx.io.err(renderDiagnostic(d));
     ctx.io.err('the plan has errors; nothing was changed');
     return 1;
   }
@@ -126,6 +137,11 @@ export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<numb
   }
   ctx.io.err('Everything not listed above was applied; failed and skipped objects were left as they were.');
   return 1;
+}
+
+/** Plan errors in --json: the fields they always had, plus where each is declared. */
+function jsonErrors(errors: PlanError[], located: Diagnostic[]): (PlanError & Location)[] {
+  return errors.map((e, i) => ({ code: e.code, stack: e.stack, object: e.object, message: e.message, file: located[i]!.file, line: located[i]!.line, col: located[i]!.col }));
 }
 
 const SIGN: Record<Op['action'], string> = { create: '+', recreate: '~', update: '~', start: '~', remove: '-' };

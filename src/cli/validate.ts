@@ -1,4 +1,5 @@
 import { loadDesiredState } from '../compose/load.js';
+import type { Validators } from '../compose/schema.js';
 import type { CliIO } from './io.js';
 import { repoWhere } from './repo-line.js';
 import { countLine, renderDiagnostic } from './render-diagnostics.js';
@@ -9,8 +10,8 @@ export interface ValidateOptions {
 }
 
 /** `berth validate`: 0 valid, 1 invalid. Every problem of every stack at once. */
-export function runValidate(opts: ValidateOptions, io: CliIO): number {
-  const { state, diagnostics } = loadDesiredState(opts.repo, { env: io.env });
+export function runValidate(opts: ValidateOptions, io: CliIO, validators?: Validators): number {
+  const { state, diagnostics } = loadDesiredState(opts.repo, { env: io.env, validators });
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const repo = repoWhere({ dir: opts.repo, origin: opts.repo }, false);
   if (opts.json) {

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Document, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from '../model/errors.js';
 import { formatPath } from '../model/errors.js';
@@ -327,28 +325,4 @@ function isMergeKey(key: unknown): boolean {
   if (!isScalar(key)) return false;
   const v = key.value;
   return v === '<<' || (typeof v === 'symbol' && v.description === '<<');
-}
-
-/**
- * A diagnostic at a key path of a repository file, read again from disk:
- * for problems found after loading (the plan's, which need the host), so
- * they too point at FILE:LINE:COL. Falls back to the file alone when the
- * file no longer parses.
- */
-export function diagnosticInFile(
-  root: string,
-  file: string,
-  code: string,
-  path: readonly PathSeg[],
-  message: string,
-  opts?: { key?: boolean },
-): Diagnostic {
-  try {
-    const read = decodeUtf8(file, readFileSync(join(root, file)));
-    const source = 'text' in read ? parseYaml(file, read.text).source : null;
-    if (source) return source.diag(code, path, message, opts);
-  } catch {
-    // unreadable now: the file-level form below still names it
-  }
-  return { ...fileDiag(file, code, message), path: formatPath(path) };
 }

@@ -1,8 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { diagnosticInFile, parseYaml } from '../../src/compose/yaml-source.js';
-import { tmpRepo } from '../support/tmp-repo.js';
+import { parseYaml } from '../../src/compose/yaml-source.js';
 
 const errorsOf = (text: string) => parseYaml('compose.yaml', text).diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`);
 
@@ -62,16 +59,5 @@ describe('parseYaml on broken YAML', () => {
   it('resolves key paths through `<<` merge keys to the anchor that defines them', () => {
     const { source } = parseYaml('compose.yaml', 'x-b: &b\n  restart: always\nservices:\n  web:\n    <<: *b\n    image: x\n');
     expect(source!.locate(['services', 'web', 'restart'])).toEqual({ line: 2, col: 12 });
-  });
-});
-
-describe('diagnosticInFile', () => {
-  it('locates a key path of a file read again from disk, and falls back to the file', () => {
-    const root = tmpRepo({ 'stacks/web/compose.yaml': 'services:\n  web:\n    image: x\n' });
-    const d = diagnosticInFile(root, 'stacks/web/compose.yaml', 'container-unmanaged', ['services', 'web'], 'taken', { key: true });
-    expect(d).toMatchObject({ file: 'stacks/web/compose.yaml', line: 2, col: 3, path: 'services.web', code: 'container-unmanaged' });
-    writeFileSync(join(root, 'stacks/web/compose.yaml'), 'services: [\n');
-    expect(diagnosticInFile(root, 'stacks/web/compose.yaml', 'c', ['services', 'web'], 'm')).toMatchObject({ line: 0, col: 0, path: 'services.web' });
-    expect(diagnosticInFile(root, 'stacks/gone/compose.yaml', 'c', [], 'm')).toMatchObject({ file: 'stacks/gone/compose.yaml', line: 0 });
   });
 });
