@@ -119,7 +119,7 @@ describe('the berth image', () => {
     const r = await berthInContainer(repo, ['validate', '--repo', '/repo']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^valid: 4 stacks, 6 services \(0 errors, 0 warnings\)/);
+    expect(r.stdout).toMatch(/^valid: 4 stacks, 6 services in \/repo \(0 errors, 0 warnings\)/);
   });
 
   it('reports an invalid repository exactly as the CLI on the host does (golden)', async (ctx) => {
@@ -147,7 +147,9 @@ describe('the berth image', () => {
     const state = mkdtempSync(join(tmpdir(), `berth-${prefix}state-`));
     tmpDirs.push(state);
     const host = await runCli(['plan', '--repo', repo], { BERTH_STATE_DIR: state });
-    const ours = (text: string) => text.split('\n').filter((l) => !l.startsWith('Warning: ')).join('\n').trim();
+    // The first line names the repo as each side sees it (/repo in the container).
+    const ours = (text: string) => text.split('\n').filter((l) => !l.startsWith('Warning: ') && !l.startsWith('Desired state: ')).join('\n').trim();
+    expect(r.stdout).toMatch(/^Desired state: \/repo \(working tree\)/);
     expect(host.code).toBe(2);
     expect(ours(r.stdout)).toBe(ours(host.stdout));
   });
