@@ -13,25 +13,26 @@
 //      until a `"msg":"drift appeared"` line for it is read from berth's stdout
 //      (timestamped when read). Median of 5; berth restarts the container each
 //      time and we wait for it to be running and berth idle between runs.
-//   3. idle: 60 s with nothing happening; VmRSS from /proc/<pid>/status at the end,
-//      CPU = utime+stime from /proc/<pid>/stat over the 60 s (clock ticks / CLK_TCK).
-// Results: a markdown table on stdout, and the section "## Controller (berth run)"
-// of bench/results/latest.md (replaced if present, appended otherwise).
+//   3. idle: 60 s with nothing happening, in 6 windows of 10 s; at the end of
+//      each, VmRSS from /proc/<pid>/status and the window's CPU = utime+stime
+//      from /proc/<pid>/stat (clock ticks / CLK_TCK). Median of the 6.
+// Results: a markdown section on stdout; with BENCH_PART=<file> (set by
+// bench/report.ts, which writes bench/results/) the figures as JSON in that file.
 // The child is stopped with SIGTERM; containers/networks named <prefix>… and the
 // temp dir are removed in finally.
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = join(ROOT, 'dist', 'bundle', 'main.js');
-const LATEST = join(ROOT, 'bench', 'results', 'latest.md');
 const RUNS = 5;
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
+const IDLE_WINDOWS = 6;
 const SECRET = `bench-secret-${randomBytes(8).toString('hex')}`;
 const PREFIX = `bc${randomBytes(3).toString('hex')}-`;
 const STACK = `${PREFIX}app`;
@@ -186,6 +187,7 @@ async function cleanup(): Promise<void> {
 
 async function main(): Promise<void> {
   if (!existsSync(BERTH)) throw new Error(`${BERTH} missing: run npm run build`);
+  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
   base = mkdtempSync(join(tmpdir(), 'berth-bench-ctl-'));
   const bare = join(base, 'remote.git');
   work = join(base, 'work');
@@ -255,11 +257,23 @@ async function main(): Promise<void> {
   log(`idle for ${IDLE_S} s…`);
   const a = procStat(pid);
   const ta = now();
-  await sleep(IDLE_S * 1000);
-  const b = procStat(pid);
-  const idleWallS = (now() - ta) / 1000;
-  const idleCpuS = (b.ticks - a.ticks) / CLK_TCK;
-  const rssMb = b.rssKb / 1024;
+  // Windows, not one long span, so RSS and CPU are medians like every other figure.
+  const windows: { rssMb: number; cpuS: number; wallS: number }[] = [];
+  let prev = a;
+  let tPrev = ta;
+  for (let w = 0; w < IDLE_WINDOWS; w++) {
+    await sleep((IDLE_S * 1000) / IDLE_WINDOWS);
+    const cur = procStat(pid);
+    const t = now();
+    windows.push({ rssMb: cur.rssKb / 1024, cpuS: (cur.ticks - prev.ticks) / CLK_TCK, wallS: (t - tPrev) / 1000 });
+    prev = cur;
+    tPrev = t;
+  }
+  const idleWallS = (tPrev - ta) / 1000;
+  const idleCpuS = (prev.ticks - a.ticks) / CLK_TCK;
+  const rssMb = median(windows.map((w) => w.rssMb));
+  const rssMaxMb = Math.max(...windows.map((w) => w.rssMb));
+  const cpuPctMedian = median(windows.map((w) => (100 * w.cpuS) / w.wallS));
   const idleLines = lines.slice(linesBefore);
   const byMsg = new Map<string, number>();
   for (const { line } of idleLines) {
@@ -272,36 +286,47 @@ async function main(): Promise<void> {
   const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
   const f3 = (x: number) => `${x.toFixed(3)} s`;
   const rng = (xs: number[]) => `${f3(Math.min(...xs))}–${f3(Math.max(...xs))}`;
+  const date = new Date().toISOString();
+  const loadAfter = loadavg().map((x) => x.toFixed(2)).join(' ');
   const md = [
     HEADING,
     '',
-    `${new Date().toISOString()}: \`berth run --repo file://<bare> --interval 1h --listen 127.0.0.1:<port>\`, one stack of one \`berth-test/web\` service, \`policy: {prune: false}\`; ${RUNS} runs each. Startup to first converge: ${startupS.toFixed(2)} s.`,
+    `${date}: \`berth run --repo file://<bare> --interval 1h --listen 127.0.0.1:<port>\`, one stack of one \`berth-test/web\` service, \`policy: {prune: false}\`; ${RUNS} runs each. Startup to first converge (once): ${startupS.toFixed(2)} s. Load average ${loadBefore} before, ${loadAfter} after.`,
     '',
     '| measure | median | range | target | |',
     '|---|---:|---:|---|---|',
     `| push → converged (commit v1↔v2, push, signed webhook, /api/status polled every 20 ms) | ${f3(median(pushS))} | ${rng(pushS)} | – | |`,
     `| drift detected (\`docker stop\` → \`"msg":"drift appeared"\` line read) | ${f3(median(driftS))} | ${rng(driftS)} | ≤ ${TARGET_DRIFT_S} s | ${verdict(median(driftS) <= TARGET_DRIFT_S)} |`,
     `| drift healed (\`docker stop\` → container running again) | ${f3(median(healS))} | ${rng(healS)} | – | |`,
-    `| idle RSS (VmRSS after ${IDLE_S} s idle) | ${rssMb.toFixed(1)} MB | | ≤ ${TARGET_RSS_MB} MB | ${verdict(rssMb <= TARGET_RSS_MB)} |`,
-    `| idle CPU (utime+stime over ${idleWallS.toFixed(1)} s) | ${idleCpuS.toFixed(2)} s (${((100 * idleCpuS) / idleWallS).toFixed(2)} %) | | – | |`,
+    `| idle RSS (VmRSS at the end of each of ${IDLE_WINDOWS} ${(IDLE_S / IDLE_WINDOWS).toFixed(0)} s idle windows) | ${rssMb.toFixed(1)} MB | ${Math.min(...windows.map((w) => w.rssMb)).toFixed(1)}–${rssMaxMb.toFixed(1)} MB | ≤ ${TARGET_RSS_MB} MB | ${verdict(rssMb <= TARGET_RSS_MB)} |`,
+    `| idle CPU (utime+stime per window; ${idleCpuS.toFixed(2)} s over all ${idleWallS.toFixed(1)} s) | ${cpuPctMedian.toFixed(2)} % | ${Math.min(...windows.map((w) => (100 * w.cpuS) / w.wallS)).toFixed(2)}–${Math.max(...windows.map((w) => (100 * w.cpuS) / w.wallS)).toFixed(2)} % | – | |`,
     '',
     `Log lines written while idle: ${idleLines.length}${idleLines.length ? ` (${idleSummary})` : ''}.`,
     '',
   ].join('\n');
   process.stdout.write(`\n${md}`);
 
-  const prev = existsSync(LATEST) ? readFileSync(LATEST, 'utf8') : '';
-  const at = prev.indexOf(`\n${HEADING}\n`);
-  let out: string;
-  if (at >= 0) {
-    const rest = prev.slice(at + 1 + HEADING.length);
-    const next = rest.search(/\n## /);
-    out = `${prev.slice(0, at + 1)}${md}${next >= 0 ? rest.slice(next + 1) : ''}`;
-  } else {
-    out = `${prev.replace(/\n*$/, '')}${prev ? '\n\n' : ''}${md}`;
+  if (process.env.BENCH_PART) {
+    const part = {
+      section: 'controller',
+      date,
+      loadBefore,
+      loadAfter,
+      runs: RUNS,
+      startupS,
+      pushToConvergedS: { median: median(pushS), runs: pushS },
+      driftDetectedS: { median: median(driftS), runs: driftS },
+      driftHealedS: { median: median(healS), runs: healS },
+      idle: { seconds: idleWallS, cpuS: idleCpuS, rssMedianMb: rssMb, rssMaxMb, cpuPctMedian, windows, logLines: idleLines.length },
+      targets: [
+        { what: 'drift detected (`docker stop` → "drift appeared"), median', target: `≤ ${TARGET_DRIFT_S} s`, measured: f3(median(driftS)), met: median(driftS) <= TARGET_DRIFT_S },
+        { what: `idle RSS of \`berth run\`, median of ${IDLE_WINDOWS} samples`, target: `≤ ${TARGET_RSS_MB} MB`, measured: `${rssMb.toFixed(1)} MB (max ${rssMaxMb.toFixed(1)} MB)`, met: rssMb <= TARGET_RSS_MB },
+      ],
+      markdown: md,
+    };
+    writeFileSync(process.env.BENCH_PART, JSON.stringify(part, null, 2) + '\n');
+    log(`wrote ${process.env.BENCH_PART}`);
   }
-  writeFileSync(LATEST, out);
-  log('wrote the controller section of bench/results/latest.md');
 }
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {

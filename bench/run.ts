@@ -24,8 +24,9 @@
 //
 // Also: the pure planner on 1,000 services (dist/bench/planner.js), and one
 // `node --cpu-prof` profile of a no-op `berth plan` at N=50, summarised as
-// self time per package. Results: a markdown table on stdout, the same
-// figures as JSON in bench/results/<ISO time>.json, and bench/results/latest.md.
+// self time per package. Results: a markdown table on stdout; with
+// BENCH_PART=<file> (set by bench/report.ts, which writes bench/results/) the
+// same figures as JSON in that file.
 //
 // Healthchecks are disabled in the generated services: with the image's 1 s
 // probe, 2×N idle containers would fork a probe process every second each
@@ -513,18 +514,34 @@ function targets(sizes: SizeResult[], planner: Planner | null): Target[] {
   return t;
 }
 
+/** Title and machine line: stdout only, bench/report.ts writes its own header for all sections. */
+function markdownHeader(date: string, machine: Record<string, string>): string {
+  return [
+    `# berth no-op benchmark — ${date}`,
+    '',
+    `Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory} RAM, Linux ${machine.kernel}; node ${machine.node}; Docker Engine ${machine.docker}; docker-compose ${machine.compose}; berth ${machine.berth}; load average ${machine.loadBefore} before, ${machine.loadAfter} after (the engine and CPUs may be shared: a busy machine shows up as a wide median–min gap)`,
+    '',
+  ].join('\n');
+}
+
+/** The goals table: stdout only, bench/report.ts puts every bench's targets in one summary. */
+function markdownTargets(tg: Target[]): string {
+  const L = ['| target | goal | measured | |', '|---|---|---|---|'];
+  for (const t of tg) L.push(`| ${t.what} | ${t.target} | ${t.measured} | ${t.met === null ? '—' : t.met ? 'met' : '**not met**'} |`);
+  return L.join('\n') + '\n';
+}
+
+/** The section proper, as it appears in the consolidated report. */
 function markdown(
-  date: string,
   machine: Record<string, string>,
   sizes: SizeResult[],
   planner: Planner | null,
-  tg: Target[],
   profile: { n: number; totalMs: number; top: PackageTime[] } | null,
   nodeStartupS: number,
 ): string {
   const L: string[] = [];
-  L.push(`# berth no-op benchmark — ${date}`, '');
-  L.push(`Machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memory} RAM, Linux ${machine.kernel}; node ${machine.node}; Docker Engine ${machine.docker}; docker-compose ${machine.compose}; berth ${machine.berth}; load average ${machine.loadBefore} before, ${machine.loadAfter} after (the engine and CPUs may be shared: a busy machine shows up as a wide median–min gap)`, '');
+  L.push('## No-op pass: berth plan vs docker-compose up -d; pure planner', '');
+  L.push(`Load average ${machine.loadBefore} before, ${machine.loadAfter} after.`, '');
   L.push(
     `No-op pass, ${RUNS} runs each after one warm-up (runs of the two tools interleaved). berth: \`berth plan --repo DIR\` (one process, exit 0 = in sync). ` +
       `docker-compose: \`docker-compose -p <stack> -f … up -d\` for the ${STACKS} stacks one after the other in one \`sh\` loop. ` +
@@ -545,9 +562,6 @@ function markdown(
   L.push('');
   L.push(`For scale: \`node -e 0\` alone takes ${s3(nodeStartupS)} (median) on this machine.`, '');
   if (planner) L.push(`Pure planner: ${planner.line}`, '');
-  L.push('| target | goal | measured | |', '|---|---|---|---|');
-  for (const t of tg) L.push(`| ${t.what} | ${t.target} | ${t.measured} | ${t.met === null ? '—' : t.met ? 'met' : '**not met**'} |`);
-  L.push('');
   if (proxy && sizes.length) {
     const s = sizes.find((x) => x.n === PROFILE_N) ?? sizes[0]!;
     L.push(`Endpoints of one no-op pass at N=${s.n}:`, '');
@@ -617,11 +631,10 @@ async function main(): Promise<void> {
 
   machine.loadAfter = load();
   const date = new Date().toISOString();
-  const md = markdown(date, machine, sizes, planner, tg, profile, nodeStartupS);
-  console.log('\n' + md);
-  mkdirSync(RESULTS, { recursive: true });
-  const stamp = date.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const md = markdown(machine, sizes, planner, profile, nodeStartupS);
+  console.log(`\n${markdownHeader(date, machine)}\n${md}\n${markdownTargets(tg)}`);
   const json = {
+    section: 'noop',
     date,
     machine,
     method: {
@@ -642,9 +655,10 @@ async function main(): Promise<void> {
     nodeStartupS,
     durationS: (Date.now() - started) / 1000,
   };
-  writeFileSync(join(RESULTS, `${stamp}.json`), JSON.stringify(json, null, 2) + '\n');
-  writeFileSync(join(RESULTS, 'latest.md'), md);
-  log(`wrote bench/results/${stamp}.json and bench/results/latest.md (${json.durationS.toFixed(0)} s)`);
+  if (process.env.BENCH_PART) {
+    writeFileSync(process.env.BENCH_PART, JSON.stringify({ ...json, markdown: md }, null, 2) + '\n');
+    log(`wrote ${process.env.BENCH_PART} (${json.durationS.toFixed(0)} s)`);
+  }
 }
 
 try {
