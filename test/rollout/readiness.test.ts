@@ -31,14 +31,14 @@ describe('waitReady', () => {
     const f = scripted([{ health: 'starting' }, { health: 'starting' }, { health: 'healthy' }]);
     const c = await waitReady('c1', spec(), { docker: f.docker, clock: f.clock, timeoutMs: 10_000 });
     expect(c.health).toBe('healthy');
-    expect(f.elapsed()).toBe(500);
+    expect(f.elapsed()).toBe(200);
   });
 
   it('fails fast on unhealthy, with the probe output', async () => {
     const f = scripted([{ health: 'starting' }, { health: 'unhealthy', lastHealthOutput: 'HTTP 404' }]);
     const e = await waitReady('c1', spec(), { docker: f.docker, clock: f.clock, timeoutMs: 60_000 }).catch((x: GateError) => x);
     expect(e).toMatchObject({ gate: 'unhealthy', lastHealthOutput: 'HTTP 404' });
-    expect(f.elapsed()).toBe(250);
+    expect(f.elapsed()).toBe(100);
   });
 
   it('fails when the container exits or restarts before it is ready', async () => {
