@@ -170,6 +170,16 @@ export function planService(spec: ServiceSpec, stack: DesiredStack, ctx: Control
     case 'exited':
     case 'created': {
       if (current.state === 'exited' && exitCode(current.status) === 0 && isCompletionTarget(spec, stack)) return out;
+      const halfMade = current.state === 'created' ? networkDrift(spec, current) : null;
+      if (halfMade) {
+        // Before API 1.44 a container joins one network at create and the others by
+        // connect calls; a crash in between leaves a never-started container short of
+        // networks. Starting it would converge only in a second pass (then connect);
+        // it never ran, so nothing is lost by replacing it now.
+        const reason = `created but never started, ${halfMade.reason} (an interrupted create)`;
+        out.ops.push(recreateOp(spec, current, wave, [...recovering, reason], ctx, out, opts));
+        return out;
+      }
       const why = current.state === 'created' ? `created but never started (${current.status || 'Created'})` : `stopped (${current.status || 'Exited'})`;
       const op: ServiceStartOp = {
         kind: 'service.start',

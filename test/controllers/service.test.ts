@@ -314,6 +314,24 @@ networks:
       expect(apps(desired, created).ops.map((o) => o.reasons)).toEqual([['created but never started (Created)']]);
     });
 
+    it('recreates a never-started container that lacks a network (a create interrupted between its create and connect calls)', () => {
+      const two = desiredFrom(stackRepo({ web: WEB({ networks: '[edge, legacy]' }) }));
+      const live = liveFor(two);
+      live.containers[0] = { ...live.containers[0]!, state: 'created', status: 'Created', networks: ['web_edge'] };
+      const r = apps(two, live);
+      expect(r.ops).toEqual([
+        expect.objectContaining({
+          kind: 'service.recreate',
+          action: 'recreate',
+          reasons: ['created but never started, networks +web_legacy (an interrupted create)'],
+          old: { id: live.containers[0]!.id, name: 'web-web-1' },
+        }),
+      ]);
+      // Stopped after it ran: started as before (its networks are fixed once it runs).
+      live.containers[0] = { ...live.containers[0]!, state: 'exited', status: 'Exited (0) 1 second ago' };
+      expect(apps(two, live).ops.map((o) => o.kind)).toEqual(['service.start']);
+    });
+
     it('reconnects networks without recreating', () => {
       const live = liveFor(desired);
       live.containers[0] = { ...live.containers[0]!, networks: ['web_legacy'] };
