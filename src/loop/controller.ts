@@ -72,6 +72,8 @@ export interface ControllerStatus {
   running: boolean;
   reconciles: number;
   lastFetched: { revision: string | null; at: string } | null;
+  /** The repository could not be fetched (URL credentials redacted); null again after the next good fetch. */
+  fetchError: { at: string; message: string; failures: number } | null;
   lastApplied: { revision: string | null; at: string } | null;
   lastResult: { outcome: ReconcileOutcome | 'error'; at: string; durationMs: number; revision: string | null; errors: string[] } | null;
   validationErrors: Diagnostic[];
@@ -100,6 +102,7 @@ export class Controller {
   private held: { revision: string | null; services: Set<string> } | null = null;
   private heldLoaded = false;
   private lastFetched: ControllerStatus['lastFetched'] = null;
+  private fetchError: ControllerStatus['fetchError'] = null;
   private lastApplied: ControllerStatus['lastApplied'] = null;
   private lastResult: ControllerStatus['lastResult'] = null;
   private validationErrors: Diagnostic[] = [];
@@ -166,6 +169,7 @@ export class Controller {
       running: this.flight.busy,
       reconciles: this.flight.count,
       lastFetched: this.lastFetched,
+      fetchError: this.fetchError,
       lastApplied: this.lastApplied,
       lastResult: this.lastResult,
       validationErrors: this.validationErrors,
@@ -237,8 +241,11 @@ export class Controller {
       const info = await this.deps.git.localRevision(repo);
       return { dir: repo, revision: info?.revision ?? null, origin: repo, subject: info?.subject, author: info?.author };
     } catch (e) {
+      // The git adapter's messages name the URL with its credentials redacted.
+      const message = (e as Error).message;
       this.deps.metrics?.gitFetchFailed();
-      this.deps.log.warn({ err: (e as Error).message }, 'fetching the desired state failed; keeping the last good state');
+      this.fetchError = { at: new Date(this.deps.clock.now()).toISOString(), message, failures: (this.fetchError?.failures ?? 0) + 1 };
+      this.deps.log.warn({ err: message }, 'fetching the desired state failed; keeping the last good state');
       return null;
     }
   }
@@ -248,8 +255,12 @@ export class Controller {
     const t0 = this.deps.clock.now();
     const at = () => new Date(this.deps.clock.now()).toISOString();
     let source = await this.fetchSource();
-    if (source) this.lastFetched = { revision: source.revision, at: at() };
-    else source = this.lastGood?.source ?? null;
+    if (source) {
+      this.lastFetched = { revision: source.revision, at: at() };
+      this.fetchError = null;
+    } else {
+      source = this.lastGood?.source ?? null;
+    }
     if (!source) {
       this.lastResult = { outcome: 'error', at: at(), durationMs: this.deps.clock.now() - t0, revision: null, errors: ['the desired state could not be fetched yet'] };
       this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'error');
