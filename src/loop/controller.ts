@@ -211,8 +211,20 @@ export class Controller {
         setTimeout(() => {
           if (this.stopped) return;
           this.subscribeEvents();
-          // Whatever happened while we were deaf is seen by one reconcile.
-          this.trigger('docker-reconnect');
+          // Whatever happened while we were deaf is seen by one reconcile. A pass that failed
+          // because the engine was going away (a start refused during its shutdown) put the
+          // revision in backoff — up to the whole interval — though the revision is not to
+          // blame: once the engine answers again, the backoff ends and the host is repaired now.
+          void this.deps.docker
+            .ping()
+            .then(
+              () => {
+                if (this.failed) this.deps.log.info({ revision: this.failed.revision }, 'the engine answers again; retrying without waiting for the backoff');
+                this.failed = null;
+              },
+              () => undefined,
+            )
+            .finally(() => this.trigger('docker-reconnect'));
         }, wait).unref?.();
       },
     );
