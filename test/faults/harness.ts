@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { LABEL, RETIRED_SUFFIX, TEMP_SUFFIX } from '../../src/labels.js';
+import { listPrefixed, removePrefixed } from '../support/berth-objects.js';
 import { docker } from '../support/engine.js';
 import { isolatedCopy } from '../support/isolated-repo.js';
 
@@ -217,3 +218,19 @@ export async function hostProblems(prefix: string, services: string[], volumes: 
 }
 
 export { prefixedContainers, prefixedVolumes };
+
+/**
+ * Remove every object of the test's prefix and check that nothing is left:
+ * a kill point that starts "from scratch" must really start from nothing
+ * (removePrefixed ignores failures, e.g. a volume still in use while a
+ * container is being removed). Returns how many extra rounds it took.
+ */
+export async function resetHost(prefix: string): Promise<number> {
+  for (let round = 0; round < 5; round++) {
+    await removePrefixed(prefix);
+    const left = await listPrefixed(prefix);
+    if (left.containers.length + left.networks.length + left.volumes.length === 0) return round;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`cannot clear the host of ${prefix}*: ${JSON.stringify(await listPrefixed(prefix))}`);
+}

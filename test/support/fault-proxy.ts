@@ -103,7 +103,8 @@ export class FaultProxy {
   /** A proxy in front of the engine at `upstreamPath` (a unix socket). */
   static async start(upstreamPath: string): Promise<FaultProxy> {
     const p = new FaultProxy(upstreamPath);
-    const server = createServer((client) => p.handle(client));
+    // Half-open: `docker exec` closes its write side after the request and still reads the output.
+    const server = createServer({ allowHalfOpen: true }, (client) => p.handle(client));
     p.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -167,7 +168,7 @@ export class FaultProxy {
       client.destroy();
       return;
     }
-    const up = createConnection(this.upstreamPath);
+    const up = createConnection({ path: this.upstreamPath, allowHalfOpen: true });
     this.sockets.add(client);
     this.sockets.add(up);
     const done = () => {
@@ -184,8 +185,15 @@ export class FaultProxy {
     });
     client.on('error', () => up.destroy());
     up.on('error', () => client.destroy());
+    // A half-close travels on: the other direction keeps flowing until its side ends too.
+    client.on('end', () => {
+      if (!this.trippedAt) up.end();
+    });
+    up.on('end', () => {
+      if (!this.trippedAt) client.end();
+    });
 
-    let held = Buffer.alloc(0);
+    let held: Buffer = Buffer.alloc(0);
     let raw = false; // upgraded (exec start, attach) or too large to hold: pipe as is
     let awaiting: { call: EngineCall | null; killAfter: boolean; createName: string | null; response: string } | null = null;
 
