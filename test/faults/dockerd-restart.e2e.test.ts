@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireEngine, uniqueName } from '../support/engine.js';
+import { freePort } from '../support/free-port.js';
 import { PrivateDockerd } from '../support/private-dockerd.js';
 import { berth, fastExample, spawnBerth, type BerthRun } from './harness.js';
 
@@ -28,15 +28,6 @@ let port = 0;
 const prefix = `${uniqueName('pd')}-`;
 const job = `${prefix}batch-job-1`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const http = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5_000) });
 

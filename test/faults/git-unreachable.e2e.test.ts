@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removePrefixed } from '../support/berth-objects.js';
+import { recordCapture } from '../support/capture.js';
 import { docker, requireEngine, uniqueName } from '../support/engine.js';
+import { freePort } from '../support/free-port.js';
 import { gitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
 import { spawnBerth, type BerthRun } from './harness.js';
 
@@ -39,15 +40,6 @@ afterAll(async () => {
   if (engine) for (const p of prefixes) await removePrefixed(p);
 }, 120_000);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number, logs: () => string): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -166,7 +158,9 @@ async function scenario(
   expect(notReady).toEqual([]);
   expect(run.child.exitCode).toBeNull();
   expect(logs).toMatch(/fetching the desired state failed; keeping the last good state/);
-  return { logs, status: JSON.stringify([down, back]), failures: counted };
+  const statuses = JSON.stringify([down, back]);
+  recordCapture('berth run /api/status', statuses);
+  return { logs, status: statuses, failures: counted };
 }
 
 describe('berth run with its git remote unreachable', () => {

@@ -37,10 +37,11 @@ import {
  * Two shapes of apply:
  *  - from scratch (empty host, fresh state dir), killed *before* the k-th
  *    call reaches the engine: covers "0 … M-1 calls done";
- *  - a rollout of every service (databases and apps), state dir kept as a
- *    real crash keeps it, killed *after* the engine answered the k-th call
- *    and before berth read the answer: covers "1 … M calls done", including
- *    "all done, applied record not written".
+ *  - a rollout of `web` (start-first: temp container beside the old one) and
+ *    `postgres` (recreate with a backup: old one kept as `_berth_old`), with
+ *    the state dir kept as a real crash keeps it, killed *after* the engine
+ *    answered the k-th call and before berth read the answer: covers
+ *    "1 … M calls done", including "all done, applied record not written".
  * Each loop alone puts a crash in every gap between two consecutive calls of
  * its apply; together they cover both kinds of crash (the engine never saw
  * the call / did it, but berth never learnt).
@@ -49,7 +50,8 @@ import {
  * strategy replaces a container (recreate, start-first with temp containers).
  * Each loop prints a table: k, the call, seconds per phase, the outcome.
  * This is the slowest file of the suite (minutes: two applies per kill
- * point); BERTH_FAULTS_EVERY=n kills at every n-th call for a quick local run.
+ * point); BERTH_FAULTS_EVERY=n kills at every n-th call for a quick local run,
+ * BERTH_FAULTS_PROGRESS=1 prints each kill point as it is done.
  */
 let engine = false;
 const prefixes: string[] = [];
@@ -77,13 +79,15 @@ afterAll(async () => {
   if (engine) for (const p of prefixes) await removePrefixed(p);
 });
 
+function row(p: KillPoint): string {
+  const call = p.killed ? p.killed.what : '(not reached: the apply made fewer calls)';
+  const result = p.problems.length === 0 ? 'converged' : `FAILED: ${p.problems.join('; ')}`;
+  const s = (ms: number) => (ms / 1000).toFixed(1).padStart(5);
+  return `${String(p.k).padStart(3)}  ${p.when.padEnd(6)}  ${s(p.ms.killed)} ${s(p.ms.restart)} ${s(p.ms.checks)}  ${call.padEnd(62)}  ${result}`;
+}
+
 function table(title: string, points: KillPoint[]): string {
-  const rows = points.map((p) => {
-    const call = p.killed ? p.killed.what : '(not reached: the apply made fewer calls)';
-    const result = p.problems.length === 0 ? 'converged' : `FAILED: ${p.problems.join('; ')}`;
-    const s = (ms: number) => (ms / 1000).toFixed(1).padStart(5);
-    return `${String(p.k).padStart(3)}  ${p.when.padEnd(6)}  ${s(p.ms.killed)} ${s(p.ms.restart)} ${s(p.ms.checks)}  ${call.padEnd(62)}  ${result}`;
-  });
+  const rows = points.map(row);
   const ok = points.filter((p) => p.problems.length === 0).length;
   const header = '  k  kill    killed restart checks (s)  call at which berth was SIGKILLed                             result';
   return [`${title}: ${ok}/${points.length} kill points survived`, header, ...rows].join('\n');
@@ -123,7 +127,10 @@ async function killAndRecover(p: FaultProxy, k: number, when: 'before' | 'after'
   problems.push(...(await hostProblems(prefix, exampleServices(prefix), exampleVolumes(prefix))));
   problems.push(...(await verify()));
   const t4 = Date.now();
-  return { k, when, killed, problems, ms: { killed: t1 - t0, restart: t3 - t2, checks: t2 - t1 + (t4 - t3) } };
+  const point: KillPoint = { k, when, killed, problems, ms: { killed: t1 - t0, restart: t3 - t2, checks: t2 - t1 + (t4 - t3) } };
+  // As it happens too, so a run cut short by its timeout still shows how far it got.
+  if (process.env.BERTH_FAULTS_PROGRESS) console.log(`[${prefix}] ${row(point)}`);
+  return point;
 }
 
 /** Full container id → name for the test's containers (the proxy names calls by them). */
@@ -194,7 +201,7 @@ describe.concurrent('SIGKILL at every Docker call of an apply, then restart', ()
     expect(points.filter((p) => p.problems.length > 0)).toEqual([]);
   }, 1_200_000);
 
-  it('rollout of every service: killed after each mutating call, the next apply converges and no data is lost', async (ctx) => {
+  it('rollout (start-first web, recreate postgres): killed after each mutating call, the next apply converges and no data is lost', async (ctx) => {
     if (!engine) ctx.skip();
     const t0 = Date.now();
     const prefix = `${uniqueName('fr')}-`;
@@ -215,7 +222,7 @@ describe.concurrent('SIGKILL at every Docker call of an apply, then restart', ()
     expect(data[`${prefix}pgdata`]?.[PG_MARKER_FILE], 'the fake postgres writes its marker').toMatch(/created/);
     data = await markVolumes(volumes, 'rollout');
 
-    // Count the mutating calls of a rollout of every service (round 0 → 1).
+    // Count the mutating calls of the rollout (round 0 → 1).
     const proxy = await newProxy();
     const counted = await berth(['apply', '--repo', repo], { ...round(1), DOCKER_HOST: proxy.dockerHost });
     expect(counted.code, counted.output).toBe(0);

@@ -32,6 +32,7 @@ export const PLANTED: readonly PlantedSecret[] = [
   { label: 'test/controllers/database.test.ts POSTGRES_PASSWORD', value: 'pw-value-never-printed' },
   { label: 'test/security webhook secret', value: 'security-webhook-secret-0d6b2f' },
   { label: 'test/security env secret', value: 'security-env-secret-8e41c9' },
+  { label: 'test/faults/git-unreachable.e2e.test.ts git URL password', value: 'git-password-for-faults-e2e-6c2d' },
 ];
 
 /** Fixture convention: secret values in test/fixtures start with `fixture-secret-`. */
