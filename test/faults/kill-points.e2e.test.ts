@@ -173,9 +173,9 @@ describe.concurrent('SIGKILL at every Docker call of an apply, then restart', ()
   it('from scratch: killed before each mutating call, the next apply converges', async (ctx) => {
     if (!engine) ctx.skip();
     const t0 = Date.now();
-    const prefix = `${uniqueName('fk')}-`;
+    let prefix = `${uniqueName('fk')}-`;
     prefixes.push(prefix);
-    const repo = fastExample(prefix);
+    let repo = fastExample(prefix);
     const freshState = () => ({ BERTH_STATE_DIR: mkdtempSync(join(tmpdir(), 'berth-fault-state-')) });
     const proxy = await newProxy();
 
@@ -187,8 +187,19 @@ describe.concurrent('SIGKILL at every Docker call of an apply, then restart', ()
 
     const points: KillPoint[] = [];
     let retriedResets = 0;
+    const stuck: string[] = [];
     for (const k of killPoints(m)) {
-      retriedResets += (await resetHost(prefix)) > 0 ? 1 : 0;
+      try {
+        retriedResets += (await resetHost(prefix)) > 0 ? 1 : 0;
+      } catch (e) {
+        // Seen once with Docker 20.10: a network left with a stale endpoint after a kill
+        // ("has active endpoints", no container attached) cannot be removed without
+        // restarting dockerd. Carry on under a fresh prefix; the summary names it.
+        stuck.push((e as Error).message);
+        prefix = `${uniqueName('fk')}-`;
+        prefixes.push(prefix);
+        repo = fastExample(prefix);
+      }
       points.push(
         await killAndRecover(proxy, k, 'before', repo, freshState(), prefix, async ({ volumes }) => {
           // Every volume that existed when berth died comes through the restart with its data.
@@ -198,6 +209,7 @@ describe.concurrent('SIGKILL at every Docker call of an apply, then restart', ()
       );
     }
     console.log(table(`from scratch, killed before the call (M=${m}, ${((Date.now() - t0) / 1000).toFixed(0)}s, ${retriedResets} host resets needed a retry)`, points));
+    if (stuck.length > 0) console.log(`engine objects that could not be removed (prefix switched):\n${stuck.join('\n')}`);
     expect(points.filter((p) => p.problems.length > 0)).toEqual([]);
   }, 1_200_000);
 
