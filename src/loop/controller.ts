@@ -84,6 +84,9 @@ export interface ControllerStatus {
   stacks: { name: string; services: { name: string; state: string; health: string | null }[] }[];
 }
 
+/** Rollout gates that fail for reasons outside the new container (see record()). */
+const RETRYABLE_GATES = new Set(['docker-error', 'aborted']);
+
 // Anything that can make drift appear or go away (a container started by hand ends a "stopped" drift).
 const DOCKER_TRIGGER_ACTIONS = new Set(['die', 'stop', 'kill', 'destroy', 'disconnect', 'connect', 'oom', 'pause', 'unpause', 'rename', 'start', 'create']);
 
@@ -378,16 +381,18 @@ export class Controller {
       }
     } else if (outcome === 'failed' || outcome === 'plan-error') {
       const results = result.apply?.results ?? [];
-      const rolledBack = results.filter((r) => r.rollout && r.rollout.result !== 'succeeded');
+      // A gate the new container failed holds the revision; the engine going away or a shutdown
+      // in the middle of a rollout says nothing about the change: those are retried with backoff.
+      const rolledBack = results.filter((r) => r.rollout && r.rollout.result !== 'succeeded' && !RETRYABLE_GATES.has(r.rollout.gate ?? ''));
       if (rolledBack.length > 0) {
         // No redeploy loop: the rolled-back services (and what was skipped because of them)
         // stay on their old containers until a new commit; the rest of the host is still enforced.
         const services = new Set(this.held?.revision === rev ? this.held.services : []);
-        for (const r of results) if (r.status !== 'ok' && (r.rollout || r.status === 'skipped')) services.add(r.object);
+        for (const r of results) if (r.status === 'skipped' || rolledBack.includes(r)) services.add(r.object);
         await this.setHeld({ revision: rev, services });
       }
       // Other failures (an engine error, a failed create) are retried with backoff.
-      if (results.some((r) => r.status === 'failed' && !r.rollout) || outcome === 'plan-error') this.noteFailure(rev);
+      if (results.some((r) => r.status === 'failed' && !rolledBack.includes(r)) || outcome === 'plan-error') this.noteFailure(rev);
       else if (rolledBack.length > 0) this.failed = null;
     }
     const summary = result.plan?.summary;

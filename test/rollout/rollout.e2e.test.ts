@@ -59,7 +59,8 @@ describe('start-first', () => {
   it('replaces web:v1 by web:v2 with zero failed requests through the service name', async (ctx) => {
     if (!engine) ctx.skip();
     const s = setup(webCompose('berth-test/web:v1'));
-    expect((await runCli(['apply', '--repo', s.repo], s.env)).code).toBe(0);
+    const first = await runCli(['apply', '--repo', s.repo], s.env);
+    expect(first.code, first.output).toBe(0);
     const poller = `${s.stack}-poller`;
     // A client on the stack's network asking for `web` (Docker DNS) every 50 ms. Like most HTTP
     // clients and proxies it retries an idempotent GET once on a connection error: Docker's DNS
@@ -97,7 +98,8 @@ describe('start-first', () => {
   it('rolls back when the new container never becomes healthy: the old one is never stopped', async (ctx) => {
     if (!engine) ctx.skip();
     const s = setup(webCompose('berth-test/web:v1'));
-    expect((await runCli(['apply', '--repo', s.repo], s.env)).code).toBe(0);
+    const first = await runCli(['apply', '--repo', s.repo], s.env);
+    expect(first.code, first.output).toBe(0);
     const before = (await inspect(`${s.stack}-web-1`))!;
 
     s.write(webCompose('berth-test/web:bad'));
@@ -125,7 +127,8 @@ describe('start-first', () => {
   it('survives kill -9 in the middle of a rollout: one serving container, no leftover temp container', async (ctx) => {
     if (!engine) ctx.skip();
     const s = setup(webCompose('berth-test/web:v1'));
-    expect((await runCli(['apply', '--repo', s.repo], s.env)).code).toBe(0);
+    const first = await runCli(['apply', '--repo', s.repo], s.env);
+    expect(first.code, first.output).toBe(0);
     s.write(webCompose('berth-test/web:v2'));
     const child = spawn(process.execPath, [BERTH, 'apply', '--repo', s.repo], { env: { ...process.env, ...s.env }, stdio: 'ignore' });
     const exited = new Promise<void>((res) => child.on('exit', () => res()));
@@ -160,7 +163,8 @@ volumes:
   it('backs up before the old container stops; a new image that never gets healthy brings the old one back on the same volume', async (ctx) => {
     if (!engine) ctx.skip();
     const s = setup(dbCompose('berth-test/postgres:18'));
-    expect((await runCli(['apply', '--repo', s.repo], s.env)).code).toBe(0);
+    const first = await runCli(['apply', '--repo', s.repo], s.env);
+    expect(first.code, first.output).toBe(0);
     const volume = `${s.stack}_pgdata`;
     const readVolume = async (cmd: string) =>
       (await docker(['run', '--rm', '-v', `${volume}:/data`, 'berth-test/busybox:1', 'sh', '-c', cmd])).stdout.trim();
@@ -194,7 +198,8 @@ volumes:
   it('a failing backup stops the change before the old container is touched', async (ctx) => {
     if (!engine) ctx.skip();
     const s = setup(dbCompose('berth-test/postgres:18'));
-    expect((await runCli(['apply', '--repo', s.repo], s.env)).code).toBe(0);
+    const first = await runCli(['apply', '--repo', s.repo], s.env);
+    expect(first.code, first.output).toBe(0);
     const before = (await inspect(`${s.stack}-db-1`))!;
     s.write(dbCompose('berth-test/postgres:18', '    environment:\n      CHANGED: "1"\n').replace('cp /var/lib', 'echo no space left >&2; exit 3; cp /var/lib'));
     const r = await runCli(['apply', '--repo', s.repo], s.env);
@@ -227,7 +232,8 @@ volumes:
   it('a good new image replaces the database on the same volume and removes the old container', async (ctx) => {
     if (!engine) ctx.skip();
     const s = setup(dbCompose('berth-test/postgres:18'));
-    expect((await runCli(['apply', '--repo', s.repo], s.env)).code).toBe(0);
+    const first = await runCli(['apply', '--repo', s.repo], s.env);
+    expect(first.code, first.output).toBe(0);
     const before = (await inspect(`${s.stack}-db-1`))!;
     s.write(dbCompose('berth-test/postgres:18', '    environment:\n      CHANGED: "1"\n'));
     const r = await runCli(['apply', '--repo', s.repo], s.env);
