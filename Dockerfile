@@ -31,6 +31,8 @@ COPY tsconfig.json ./
 COPY scripts/build-validators.mjs scripts/bundle.mjs scripts/
 COPY src src
 COPY controllers controllers
+# The example repository: build-validators runs the validators on it to warm their V8 code cache.
+COPY desired-state desired-state
 RUN npm run build
 
 # ---- runtime ----------------------------------------------------------------

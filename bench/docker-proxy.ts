@@ -9,6 +9,7 @@
 // HTTP request line.
 import { existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 const REQUEST_LINE = /^(GET|POST|PUT|DELETE|HEAD) (\/\S*) HTTP\/1\.[01]\r$/;
 /** A partial line longer than this is body data, not a request line. */
@@ -20,6 +21,8 @@ export interface ApiCall {
   method: string;
   /** The request target as sent, query string included. */
   target: string;
+  /** When the request line was read (epoch ms, sub-ms precision): the controller bench times the start call of a heal. */
+  at: number;
 }
 
 /** Where the engine is, from DOCKER_HOST (unix or plain tcp); null when the proxy cannot reach it (TLS, ssh). */
@@ -106,7 +109,7 @@ export class CountingProxy {
           continue;
         }
         const m = REQUEST_LINE.exec(line);
-        if (m) this.calls.push({ method: m[1]!, target: m[2]! });
+        if (m) this.calls.push({ method: m[1]!, target: m[2]!, at: performance.timeOrigin + performance.now() });
       }
       if (carry.length > MAX_LINE) {
         carry = '';

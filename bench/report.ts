@@ -2,10 +2,10 @@
 //
 //   npm run bench          build, then this (≈ 10–20 min on 2 shared cores)
 //
-// Runs, one after the other, each as its own process with its output shown:
-//   dist/bench/run.js         no-op pass at N = 10/50/200 vs docker-compose, pure planner
-//   dist/bench/controller.js  berth run: push → converged, drift detection, idle RSS/CPU
-//   dist/bench/rollout.js     start-first rollout duration and failed requests
+// Runs, one after the other, each bench of PARTS (bench/report-model.ts: the
+// list, its order and what each measures) as its own process with its output
+// shown, e.g. dist/bench/run.js (no-op pass vs docker-compose) … dist/bench/corpus.js
+// (validate over the real-world Compose corpus).
 // Each writes its figures as JSON to the file named by BENCH_PART; this then
 // writes bench/results/latest.md (machine facts and load average at the start
 // and end, summary tables, each bench's section), bench/results/latest.json
@@ -17,16 +17,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allTargets, renderReport, type Machine, type Report } from './report-markdown.js';
-import type { ControllerPart, NoopPart, Part, RolloutPart } from './report-model.js';
+import { renderReport, reportJson, type Machine, type Report } from './report-markdown.js';
+import { PARTS, type Benches, type Part, type PartName } from './report-model.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results');
-const BENCHES = [
-  { name: 'noop', script: 'run.js' },
-  { name: 'controller', script: 'controller.js' },
-  { name: 'rollout', script: 'rollout.js' },
-] as const;
 
 const log = (m: string) => process.stderr.write(`[bench:report ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -74,18 +69,19 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 async function main(): Promise<void> {
-  for (const b of BENCHES) if (!existsSync(join(ROOT, 'dist', 'bench', b.script))) throw new Error(`dist/bench/${b.script} is missing: run npm run build first`);
+  for (const b of PARTS) if (!existsSync(join(ROOT, 'dist', 'bench', b.script))) throw new Error(`dist/bench/${b.script} is missing: run npm run build first`);
   const started = Date.now();
   const loadStart = load();
   const m = await machine();
-  log(`${m.cores} cores, load average ${loadStart}; running ${BENCHES.map((b) => b.script).join(', ')}`);
+  log(`${m.cores} cores, load average ${loadStart}; running ${PARTS.map((b) => b.script).join(', ')}`);
   const parts = mkdtempSync(join(tmpdir(), 'berth-bench-parts-'));
-  const benches: Report['benches'] = { noop: null, controller: null, rollout: null };
+  // Every bench null (failed) until its figures arrive.
+  const benches: Benches = Object.fromEntries(PARTS.map((b) => [b.name, null]));
   const failures: Report['failures'] = [];
   try {
-    for (const b of BENCHES) {
+    for (const b of PARTS) {
       const file = join(parts, `${b.name}.json`);
-      log(`${b.script}: starting (load average ${load()})`);
+      log(`${b.script} (${b.what}): starting (load average ${load()})`);
       const t = Date.now();
       const { code, signal } = await runBench(b.script, file);
       log(`${b.script}: exit ${code ?? signal} after ${((Date.now() - t) / 1000).toFixed(0)} s`);
@@ -95,9 +91,8 @@ async function main(): Promise<void> {
       }
       const part = JSON.parse(readFileSync(file, 'utf8')) as Part;
       if (part.section !== b.name) throw new Error(`${b.script} wrote section ${String(part.section)}, expected ${b.name}`);
-      if (b.name === 'noop') benches.noop = part as NoopPart;
-      else if (b.name === 'controller') benches.controller = part as ControllerPart;
-      else benches.rollout = part as RolloutPart;
+      // The section check above is what makes this part the one its name stands for.
+      (benches as Record<PartName, Part | null>)[b.name] = part;
     }
   } finally {
     rmSync(parts, { recursive: true, force: true });
@@ -106,13 +101,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString();
   const report: Report = { date, machine: m, load: { start: loadStart, end: load() }, durationS: (Date.now() - started) / 1000, benches, failures };
   const md = renderReport(report);
-  // latest.json: the figures; the sections' markdown is in latest.md, not repeated here.
-  const strip = <T extends Part | null>(p: T) => (p ? Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'markdown')) : null);
-  const json = {
-    ...report,
-    benches: { noop: strip(benches.noop), controller: strip(benches.controller), rollout: strip(benches.rollout) },
-    targets: allTargets(benches),
-  };
+  const json = reportJson(report);
   mkdirSync(RESULTS, { recursive: true });
   const stamp = date.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
   const text = JSON.stringify(json, null, 2) + '\n';

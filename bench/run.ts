@@ -5,14 +5,22 @@
 //   BENCH_PROFILE_N=200 …               profile the no-op plan at another N (default 50);
 //                                       the profile is kept as bench/results/plan-n<N>.cpuprofile
 //
-// For N stand-in services (5 stacks of N/5, berth-test/web:v1 and
-// berth-test/worker:1, one network per stack, env vars and labels, no ports)
-// the host is brought to the desired state twice: once by `berth apply`
-// (stacks <prefix>n<N>b1..5) and once by `docker-compose -p <stack> up -d`
-// on a copy of the same files under other project names (<prefix>n<N>c1..5),
-// so each tool has its own containers. Then the no-op pass of each is timed:
-// `berth plan` (exit 0 = in sync) against `docker-compose up -d` for all five
-// stacks, one after the other in one `sh` loop, as a user would type it.
+// For N stand-in services (berth-test/web:v1 and berth-test/worker:1, one
+// network per stack, env vars and labels, no ports), two layouts:
+//   single: one stack of N services — the fair comparison: one `docker-compose
+//           -p <stack> -f <file> up -d` (one compose process, as a user types it)
+//           against one `berth apply` (one berth process);
+//   multi:  five stacks of N/5 — `docker-compose up -d` for each stack, one after
+//           the other in one `sh` loop (five compose processes, Python's start-up
+//           five times), against one `berth apply` of the five.
+// For each, the host is brought to the desired state twice: once by `berth apply`
+// (stacks <prefix>n<N><s|m>b…) and once by docker-compose on a copy of the same
+// files under other project names (<prefix>n<N><s|m>c…), so each tool has its own
+// containers. Then the no-op pass of each is timed: `berth apply` (exit 0, no op)
+// against `docker-compose up -d` ("is up-to-date" for every service).
+// Beside the CLI time: the in-process pass (bench/pass.ts: `reconcile` in apply
+// mode with the desired state cached, the engine's list calls answered from
+// memory) for N services, i.e. what a pass of `berth run` costs berth itself.
 //
 // Per tool and N: wall time (median and min of BENCH_RUNS runs after one
 // warm-up, runs of the two tools interleaved), CPU user+sys and peak RSS
@@ -21,10 +29,11 @@
 // is that of the largest single process), and Docker API calls, counted in one
 // extra run through a counting unix-socket proxy (timed runs talk to the
 // engine directly, so the proxy's own latency is in no wall time).
+// BENCH_LAYOUTS=single (or multi) runs one layout only.
 //
 // Also: the pure planner on 1,000 services (dist/bench/planner.js), and one
-// `node --cpu-prof` profile of a no-op `berth plan` at N=50, summarised as
-// self time per package. Results: a markdown table on stdout; with
+// `node --cpu-prof` profile of a no-op `berth plan` at N=50 (single stack),
+// summarised as self time per package. Results: markdown tables on stdout; with
 // BENCH_PART=<file> (set by bench/report.ts, which writes bench/results/) the
 // same figures as JSON in that file.
 //
@@ -43,6 +52,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { CountingProxy, isListCall, tally, upstreamFromEnv, type ApiCall } from './docker-proxy.js';
 import { summariseFile, type PackageTime } from './cpu-profile.js';
+import { passTimes } from './pass.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = join(ROOT, 'dist', 'bundle', 'main.js');
@@ -51,7 +61,11 @@ const RESULTS = join(ROOT, 'bench', 'results');
 
 const SIZES = (process.env.BENCH_N ?? '10,50,200').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5));
+/** Stacks of the multi-stack layout. */
 const STACKS = 5;
+type Layout = 'single' | 'multi';
+const LAYOUTS: Layout[] = (process.env.BENCH_LAYOUTS ?? 'single,multi').split(',').map((x) => x.trim()).filter((x): x is Layout => x === 'single' || x === 'multi');
+const stacksOf = (layout: Layout) => (layout === 'single' ? 1 : STACKS);
 const PROFILE_N = Number(process.env.BENCH_PROFILE_N ?? 50);
 const TAG = randomBytes(3).toString('hex');
 const PREFIX = `bb${TAG}`;
@@ -177,10 +191,10 @@ const tryExec = (cmd: string, args: string[]) => exec(cmd, args).then((s) => s.t
  * non-overlapping IPv4 address pool") before the 10 networks of one N exist.
  */
 const NET_OCTET = 200 + (parseInt(TAG, 16) % 50);
-const subnet = (n: number, tool: 'berth' | 'compose', stack: number) => `10.${NET_OCTET}.${SIZES.indexOf(n) * 10 + (tool === 'compose' ? 5 : 0) + stack - 1}.0/24`;
+const subnet = (n: number, layout: Layout, tool: 'berth' | 'compose', stack: number) =>
+  `10.${NET_OCTET}.${(SIZES.indexOf(n) * 2 + (layout === 'multi' ? 1 : 0)) * 10 + (tool === 'compose' ? 5 : 0) + stack - 1}.0/24`;
 
-function composeFile(n: number, stack: number, net: string): string {
-  const per = n / STACKS;
+function composeFile(per: number, stack: number, net: string): string {
   const lines = [
     `# generated by bench/run.ts (run ${TAG}): ${per} services`,
     'networks:',
@@ -222,20 +236,22 @@ interface Repos {
   composeStacks: string[];
 }
 
-async function writeRepos(n: number): Promise<Repos> {
-  const berthRepo = join(scratch, `berth-${n}`);
-  const composeRepo = join(scratch, `compose-${n}`);
+async function writeRepos(n: number, layout: Layout): Promise<Repos> {
+  const berthRepo = join(scratch, `berth-${n}-${layout}`);
+  const composeRepo = join(scratch, `compose-${n}-${layout}`);
   const berthStacks: string[] = [];
   const composeStacks: string[] = [];
-  for (let k = 1; k <= STACKS; k++) {
-    const b = `${PREFIX}n${n}b${k}`;
-    const c = `${PREFIX}n${n}c${k}`;
+  const stacks = stacksOf(layout);
+  const l = layout === 'single' ? 's' : 'm';
+  for (let k = 1; k <= stacks; k++) {
+    const b = `${PREFIX}n${n}${l}b${k}`;
+    const c = `${PREFIX}n${n}${l}c${k}`;
     berthStacks.push(b);
     composeStacks.push(c);
     mkdirSync(join(berthRepo, 'stacks', b), { recursive: true });
     mkdirSync(join(composeRepo, c), { recursive: true });
-    writeFileSync(join(berthRepo, 'stacks', b, 'compose.yaml'), composeFile(n, k, subnet(n, 'berth', k)));
-    writeFileSync(join(composeRepo, c, 'compose.yaml'), composeFile(n, k, subnet(n, 'compose', k)));
+    writeFileSync(join(berthRepo, 'stacks', b, 'compose.yaml'), composeFile(n / stacks, k, subnet(n, layout, 'berth', k)));
+    writeFileSync(join(composeRepo, c, 'compose.yaml'), composeFile(n / stacks, k, subnet(n, layout, 'compose', k)));
   }
   // prune off: the engine is shared (tests, other benches), and with the default
   // `prune: true` berth apply would remove every berth-managed object on the host
@@ -254,18 +270,26 @@ async function writeRepos(n: number): Promise<Repos> {
 
 const COMPOSE_LOOP = 'root="$1"; shift; for s in "$@"; do docker-compose -p "$s" -f "$root/$s/compose.yaml" up -d || exit $?; done';
 
-function berthEnv(n: number, dockerHost: string): NodeJS.ProcessEnv {
-  return { ...process.env, DOCKER_HOST: dockerHost, BERTH_STATE_DIR: join(scratch, `state-${n}`) };
+function berthEnv(r: Repos, dockerHost: string): NodeJS.ProcessEnv {
+  return { ...process.env, DOCKER_HOST: dockerHost, BERTH_STATE_DIR: `${r.berthRepo}.state` };
 }
 
 function composeEnv(dockerHost: string): NodeJS.ProcessEnv {
   return { ...process.env, DOCKER_HOST: dockerHost };
 }
 
-const berthPlan = (r: Repos, n: number, host: string, extraNode: string[] = []) =>
-  measure(process.execPath, [...extraNode, BERTH, 'plan', '--repo', r.berthRepo], berthEnv(n, host));
-const berthApply = (r: Repos, n: number, host: string) => measure(process.execPath, [BERTH, 'apply', '--repo', r.berthRepo], berthEnv(n, host));
-const composeUp = (r: Repos, host: string) => measure('sh', ['-c', COMPOSE_LOOP, 'sh', r.composeRepo, ...r.composeStacks], composeEnv(host));
+const berthPlan = (r: Repos, host: string, extraNode: string[] = []) => measure(process.execPath, [...extraNode, BERTH, 'plan', '--repo', r.berthRepo], berthEnv(r, host));
+const berthApply = (r: Repos, host: string) => measure(process.execPath, [BERTH, 'apply', '--repo', r.berthRepo], berthEnv(r, host));
+/** One stack: one docker-compose process, no shell around it; several: the shell loop. */
+const composeUp = (r: Repos, host: string) =>
+  r.composeStacks.length === 1
+    ? measure('docker-compose', ['-p', r.composeStacks[0]!, '-f', join(r.composeRepo, r.composeStacks[0]!, 'compose.yaml'), 'up', '-d'], composeEnv(host))
+    : measure('sh', ['-c', COMPOSE_LOOP, 'sh', r.composeRepo, ...r.composeStacks], composeEnv(host));
+
+/** A no-op `berth apply` exits 0 and applies nothing (its summary line says so). */
+function berthApplyWasNoop(m: Measured): boolean {
+  return m.code === 0 && /no changes/i.test(m.stdout + m.stderr);
+}
 
 function tail(m: Measured): string {
   return (m.stderr.trim() + '\n' + m.stdout.trim()).trim().split('\n').slice(-8).join('\n');
@@ -349,6 +373,10 @@ interface ToolFigures {
 
 interface SizeResult {
   n: number;
+  layout: Layout;
+  stacks: number;
+  /** bench/pass.ts for N services: the pass without process start-up, CLI parsing or the engine. */
+  inProcess: { medianMs: number; cpuMedianMs: number; minMs: number } | null;
   setup: { berthApplyS: number; composeUpS: number };
   berth: ToolFigures;
   compose: ToolFigures;
@@ -388,30 +416,30 @@ function log(msg: string): void {
 
 // ---------------------------------------------------------------------------
 
-async function benchSize(n: number, profileDir: string): Promise<{ result: SizeResult; profile: PackageTime[] | null; profileTotalMs: number | null }> {
-  if (n % STACKS !== 0) throw new Error(`N=${n}: must be a multiple of ${STACKS}`);
-  const repos = await writeRepos(n);
+async function benchSize(n: number, layout: Layout, profileDir: string): Promise<{ result: SizeResult; profile: PackageTime[] | null; profileTotalMs: number | null }> {
+  const stacks = stacksOf(layout);
+  if (n % stacks !== 0) throw new Error(`N=${n}: must be a multiple of ${stacks}`);
+  const repos = await writeRepos(n, layout);
+  const what = `N=${n} ${layout}`;
 
-  log(`N=${n}: berth apply (${repos.berthStacks.length} stacks)`);
-  const apply = await berthApply(repos, n, dockerHostDirect);
+  log(`${what}: berth apply (${repos.berthStacks.length} stacks)`);
+  const apply = await berthApply(repos, dockerHostDirect);
   if (apply.code !== 0) throw new Error(`berth apply failed (exit ${apply.code}):\n${tail(apply)}`);
-  log(`N=${n}: berth apply took ${s2(apply.wallS)}; docker-compose up -d for ${repos.composeStacks.length} projects`);
+  log(`${what}: berth apply took ${s2(apply.wallS)}; docker-compose up -d for ${repos.composeStacks.length} projects`);
   const up = await composeUp(repos, dockerHostDirect);
   if (up.code !== 0) throw new Error(`docker-compose up -d failed (exit ${up.code}):\n${tail(up)}`);
-  log(`N=${n}: docker-compose up -d took ${s2(up.wallS)}; settling`);
+  log(`${what}: docker-compose up -d took ${s2(up.wallS)}; settling`);
   await new Promise((r) => setTimeout(r, 3000));
 
   // warm-up (page cache, dockerd caches); not counted
-  let w1 = await berthPlan(repos, n, dockerHostDirect);
-  if (w1.code === 2) {
+  let w1 = await berthApply(repos, dockerHostDirect);
+  if (!berthApplyWasNoop(w1)) {
     // The engine may be shared: a berth apply with prune on (the default) from
     // anywhere else removes every managed object that is not in its repo.
-    log(`WARNING: berth plan right after apply is not in sync (someone else's berth apply with prune on this engine?); applying once more:\n${tail(w1)}`);
-    const again = await berthApply(repos, n, dockerHostDirect);
-    if (again.code !== 0) throw new Error(`berth apply (second) failed (exit ${again.code}):\n${tail(again)}`);
-    w1 = await berthPlan(repos, n, dockerHostDirect);
+    log(`WARNING: berth apply right after apply was not a no-op (someone else's berth apply with prune on this engine?); once more:\n${tail(w1)}`);
+    w1 = await berthApply(repos, dockerHostDirect);
   }
-  if (w1.code !== 0) throw new Error(`berth plan after apply is not in sync (exit ${w1.code}):\n${tail(w1)}`);
+  if (!berthApplyWasNoop(w1)) throw new Error(`berth apply after apply is not a no-op (exit ${w1.code}):\n${tail(w1)}`);
   const w2 = await composeUp(repos, dockerHostDirect);
   if (!composeWasNoop(w2, n)) log(`WARNING: docker-compose up -d after up -d was not a no-op:\n${tail(w2)}`);
 
@@ -420,15 +448,15 @@ async function benchSize(n: number, profileDir: string): Promise<{ result: SizeR
   const bNoop: boolean[] = [];
   const cNoop: boolean[] = [];
   for (let r = 0; r < RUNS; r++) {
-    const x = await berthPlan(repos, n, dockerHostDirect);
+    const x = await berthApply(repos, dockerHostDirect);
     b.push(x);
-    bNoop.push(x.code === 0);
-    if (x.code !== 0) log(`WARNING: berth plan run ${r + 1} exited ${x.code}:\n${tail(x)}`);
+    bNoop.push(berthApplyWasNoop(x));
+    if (!bNoop[bNoop.length - 1]) log(`WARNING: berth apply run ${r + 1} was not a no-op (exit ${x.code}):\n${tail(x)}`);
     const y = await composeUp(repos, dockerHostDirect);
     c.push(y);
     cNoop.push(composeWasNoop(y, n));
     if (!cNoop[cNoop.length - 1]) log(`WARNING: docker-compose run ${r + 1} was not a no-op:\n${tail(y)}`);
-    log(`N=${n} run ${r + 1}/${RUNS}: berth plan ${s3(x.wallS)}, docker-compose up -d ${s3(y.wallS)}`);
+    log(`${what} run ${r + 1}/${RUNS}: berth apply ${s3(x.wallS)}, docker-compose up -d ${s3(y.wallS)}`);
   }
 
   // one more run of each through the counting proxy
@@ -436,9 +464,9 @@ async function benchSize(n: number, profileDir: string): Promise<{ result: SizeR
   let composeCalls: ApiCall[] = [];
   if (proxy) {
     proxy.take();
-    const x = await berthPlan(repos, n, proxy.dockerHost);
+    const x = await berthApply(repos, proxy.dockerHost);
     berthCalls = proxy.take();
-    if (x.code !== 0) log(`WARNING: counted berth plan exited ${x.code}:\n${tail(x)}`);
+    if (!berthApplyWasNoop(x)) log(`WARNING: counted berth apply was not a no-op (exit ${x.code}):\n${tail(x)}`);
     const y = await composeUp(repos, proxy.dockerHost);
     composeCalls = proxy.take();
     if (!composeWasNoop(y, n)) log(`WARNING: counted docker-compose run was not a no-op:\n${tail(y)}`);
@@ -446,10 +474,10 @@ async function benchSize(n: number, profileDir: string): Promise<{ result: SizeR
 
   let profile: PackageTime[] | null = null;
   let profileTotalMs: number | null = null;
-  if (n === PROFILE_N) {
+  if (n === PROFILE_N && layout === 'single') {
     const dir = join(profileDir, `n${n}`);
     mkdirSync(dir, { recursive: true });
-    const x = await berthPlan(repos, n, dockerHostDirect, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100']);
+    const x = await berthPlan(repos, dockerHostDirect, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '100']);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (x.code === 0 && file) {
       const s = summariseFile(join(dir, file));
@@ -463,14 +491,18 @@ async function benchSize(n: number, profileDir: string): Promise<{ result: SizeR
 
   const berth = figures(b, berthCalls, bNoop);
   const compose = figures(c, composeCalls, cNoop);
-  log(`N=${n}: tearing down`);
+  log(`${what}: tearing down`);
   await removeDockerObjects();
   return {
-    result: { n, setup: { berthApplyS: apply.wallS, composeUpS: up.wallS }, berth, compose, speedup: compose.wallMedianS / berth.wallMedianS },
+    result: { n, layout, stacks, inProcess: inProcessPass(n), setup: { berthApplyS: apply.wallS, composeUpS: up.wallS }, berth, compose, speedup: compose.wallMedianS / berth.wallMedianS },
     profile,
     profileTotalMs,
   };
 }
+
+const inProcessTimes = new Map<number, SizeResult['inProcess']>();
+/** Measured once per N (before the layouts, see main): the synthetic host of bench/pass.ts has its own stacks. */
+const inProcessPass = (n: number) => inProcessTimes.get(n) ?? null;
 
 interface Planner {
   services: number;
@@ -500,18 +532,66 @@ interface Target {
   met: boolean | null;
 }
 
-function targets(sizes: SizeResult[], planner: Planner | null): Target[] {
+interface StartupFigures {
+  wallMedianS: number;
+  cpuMedianS: number | null;
+}
+
+interface Startup {
+  node: StartupFigures;
+  version: StartupFigures;
+  validate50: StartupFigures;
+}
+
+/**
+ * Start-up (issue 15): \`node -e 0\`, \`berth --version\` and \`berth validate\` on
+ * one stack of 50 services (no Docker), runs of the three interleaved so a
+ * change in the machine's load hits all three alike.
+ */
+async function benchStartup(): Promise<Startup> {
+  const repo = join(scratch, 'validate-50');
+  mkdirSync(join(repo, 'stacks', `${PREFIX}v1`), { recursive: true });
+  writeFileSync(join(repo, 'stacks', `${PREFIX}v1`, 'compose.yaml'), composeFile(50, 1, '10.255.0.0/24'));
+  const commands: Record<keyof Startup, string[]> = {
+    node: ['-e', '0'],
+    version: [BERTH, '--version'],
+    validate50: [BERTH, 'validate', '--repo', repo],
+  };
+  const runs: Record<keyof Startup, Measured[]> = { node: [], version: [], validate50: [] };
+  for (let r = -1; r < RUNS; r++) {
+    for (const k of Object.keys(commands) as (keyof Startup)[]) {
+      const m = await measure(process.execPath, commands[k], process.env);
+      if (m.code !== 0) throw new Error(`start-up bench: ${commands[k].join(' ')} exited ${m.code}: ${m.stderr}`);
+      if (r >= 0) runs[k].push(m); // r = -1: the warm-up round
+    }
+  }
+  const figures = (ms: Measured[]): StartupFigures => ({ wallMedianS: median(ms.map((m) => m.wallS)), cpuMedianS: medianOrNull(ms.map((m) => m.cpuS)) });
+  return { node: figures(runs.node), version: figures(runs.version), validate50: figures(runs.validate50) };
+}
+
+const ms = (s: number | null) => (s === null ? '–' : `${(s * 1000).toFixed(0)} ms`);
+
+function targets(sizes: SizeResult[], planner: Planner | null, startup: Startup): Target[] {
   const t: Target[] = [];
+  const v = startup.validate50;
+  t.push({ what: '`berth validate`, one stack of 50 services (median wall)', target: '≤ 100 ms', measured: `${ms(v.wallMedianS)} (CPU ${ms(v.cpuMedianS)})`, met: v.wallMedianS <= 0.1 });
+  const ratio = startup.version.wallMedianS / startup.node.wallMedianS;
+  t.push({
+    what: '`berth --version` against `node -e 0` (median wall)',
+    target: '≈ node -e 0 (≤ 1.1×)',
+    measured: `${ms(startup.version.wallMedianS)} vs ${ms(startup.node.wallMedianS)} (${ratio.toFixed(2)}×)`,
+    met: ratio <= 1.1,
+  });
   const at50 = sizes.find((s) => s.n === 50);
   t.push({
-    what: 'no-op `berth plan` vs `docker-compose up -d`, N=50 (median wall)',
+    what: 'no-op `berth apply` vs `docker-compose up -d`, one stack of 50 services (median wall)',
     target: '≥ 10× faster',
     measured: at50 ? `${at50.speedup.toFixed(1)}×` : 'not measured',
     met: at50 ? at50.speedup >= 10 : null,
   });
   for (const s of sizes) {
     t.push({
-      what: `no-op \`berth plan\` list calls, N=${s.n}`,
+      what: `no-op \`berth apply\` list calls, one stack of ${s.n}`,
       target: '≤ 4',
       measured: proxy ? `${s.berth.listCalls} (of ${s.berth.apiCalls} calls)` : 'not counted',
       met: proxy ? s.berth.listCalls <= 4 : null,
@@ -547,37 +627,51 @@ function markdownTargets(tg: Target[]): string {
 function markdown(
   machine: Record<string, string>,
   sizes: SizeResult[],
+  multi: SizeResult[],
   planner: Planner | null,
   profile: { n: number; totalMs: number; top: PackageTime[] } | null,
-  nodeStartupS: number,
+  startup: Startup,
 ): string {
   const L: string[] = [];
-  L.push('## No-op pass: berth plan vs docker-compose up -d; pure planner', '');
+  L.push('## No-op pass: berth apply vs docker-compose up -d; pure planner', '');
   L.push(`Load average ${machine.loadBefore} before, ${machine.loadAfter} after.`, '');
   L.push(
-    `No-op pass, ${RUNS} runs each after one warm-up (runs of the two tools interleaved). berth: \`berth plan --repo DIR\` (one process, exit 0 = in sync). ` +
-      `docker-compose: \`docker-compose -p <stack> -f … up -d\` for the ${STACKS} stacks one after the other in one \`sh\` loop. ` +
+    `No-op pass, ${RUNS} runs each after one warm-up (runs of the two tools interleaved). berth: \`berth apply --repo DIR\` (one process; exit 0 and "No changes"). ` +
+      `docker-compose: \`docker-compose -p <stack> -f … up -d\`, one process per stack. ` +
       `CPU = user+sys, peak RSS = largest single process (${TIME_BIN ? 'GNU time %U %S %M: wait4 rusage of the child and its descendants' : '/proc/self/stat cutime+cstime; RSS not available without GNU time'}). ` +
-      `API calls: one extra run through a counting proxy (list = GET /containers/json, /networks, /volumes, /images/json).`,
+      `API calls: one extra run through a counting proxy (list = GET /containers/json, /networks, /volumes, /images/json). ` +
+      `In process: bench/pass.ts, \`reconcile\` in apply mode with the desired state cached and the engine's list calls answered from memory (a pass of \`berth run\` without process start-up or the engine), CPU median of 15 passes, wall median beside it.`,
     '',
   );
-  L.push('| N | berth plan wall median (min) | compose up -d wall median (min) | speed-up | CPU u+s berth / compose | peak RSS berth / compose | API calls berth (list) / compose |');
-  L.push('|---:|---:|---:|---:|---:|---:|---:|');
-  for (const s of sizes) {
-    const noop = (f: ToolFigures) => (f.allNoop ? '' : ' ⚠ not a no-op');
-    L.push(
-      `| ${s.n} | ${s3(s.berth.wallMedianS)} (${s3(s.berth.wallMinS)})${noop(s.berth)} | ${s3(s.compose.wallMedianS)} (${s3(s.compose.wallMinS)})${noop(s.compose)} | ${s.speedup.toFixed(1)}× | ` +
-        `${s2(s.berth.cpuMedianS)} / ${s2(s.compose.cpuMedianS)} | ${mb(s.berth.maxRssMedianKb)} / ${mb(s.compose.maxRssMedianKb)} | ` +
-        `${proxy ? `${s.berth.apiCalls} (${s.berth.listCalls}) / ${s.compose.apiCalls}` : 'not counted'} |`,
-    );
-  }
-  L.push('');
-  L.push(`For scale: \`node -e 0\` alone takes ${s3(nodeStartupS)} (median) on this machine.`, '');
+  const table = (title: string, rows: SizeResult[], compose: string) => {
+    if (!rows.length) return;
+    L.push(`### ${title}`, '');
+    L.push(`| N | berth apply wall median (min) | ${compose} wall median (min) | speed-up | in process: pass CPU · wall | CPU u+s berth / compose | peak RSS berth / compose | API calls berth (list) / compose |`);
+    L.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const s of rows) {
+      const noop = (f: ToolFigures) => (f.allNoop ? '' : ' ⚠ not a no-op');
+      const inProc = s.inProcess ? `${s.inProcess.cpuMedianMs.toFixed(1)} ms · ${s.inProcess.medianMs.toFixed(1)} ms` : 'n/a';
+      L.push(
+        `| ${s.n} | ${s3(s.berth.wallMedianS)} (${s3(s.berth.wallMinS)})${noop(s.berth)} | ${s3(s.compose.wallMedianS)} (${s3(s.compose.wallMinS)})${noop(s.compose)} | ${s.speedup.toFixed(1)}× | ${inProc} | ` +
+          `${s2(s.berth.cpuMedianS)} / ${s2(s.compose.cpuMedianS)} | ${mb(s.berth.maxRssMedianKb)} / ${mb(s.compose.maxRssMedianKb)} | ` +
+          `${proxy ? `${s.berth.apiCalls} (${s.berth.listCalls}) / ${s.compose.apiCalls}` : 'not counted'} |`,
+      );
+    }
+    L.push('');
+  };
+  table('One stack of N services: one `berth apply` vs one `docker-compose up -d`', sizes, '`docker-compose up -d`');
+  table(`${STACKS} stacks of N/${STACKS} services: one \`berth apply\` vs ${STACKS} \`docker-compose up -d\` (one \`sh\` loop)`, multi, `${STACKS} × \`docker-compose up -d\``);
+  L.push(
+    `Start-up, ${RUNS} runs each, interleaved (median wall / CPU u+s): \`node -e 0\` ${s3(startup.node.wallMedianS)} / ${startup.node.cpuMedianS === null ? '–' : s3(startup.node.cpuMedianS)}, ` +
+      `\`berth --version\` ${s3(startup.version.wallMedianS)} / ${startup.version.cpuMedianS === null ? '–' : s3(startup.version.cpuMedianS)}, ` +
+      `\`berth validate\` on one stack of 50 services ${s3(startup.validate50.wallMedianS)} / ${startup.validate50.cpuMedianS === null ? '–' : s3(startup.validate50.cpuMedianS)}.`,
+    '',
+  );
   if (planner) L.push(`Pure planner: ${planner.line}`, '');
   if (proxy && sizes.length) {
     const s = sizes.find((x) => x.n === PROFILE_N) ?? sizes[0]!;
-    L.push(`Endpoints of one no-op pass at N=${s.n}:`, '');
-    L.push(`- berth plan (${s.berth.apiCalls}): ${s.berth.endpoints.map(([e, k]) => `\`${e}\` ×${k}`).join(', ')}`);
+    L.push(`Endpoints of one no-op pass, one stack of ${s.n}:`, '');
+    L.push(`- berth apply (${s.berth.apiCalls}): ${s.berth.endpoints.map(([e, k]) => `\`${e}\` ×${k}`).join(', ')}`);
     L.push(`- docker-compose up -d (${s.compose.apiCalls}): ${s.compose.endpoints.map(([e, k]) => `\`${e}\` ×${k}`).join(', ')}`);
     L.push('');
   }
@@ -589,7 +683,7 @@ function markdown(
   }
   L.push(
     'Setup (not part of the comparison: first converge from nothing, healthchecks disabled): ' +
-      sizes.map((s) => `N=${s.n}: berth apply ${s2(s.setup.berthApplyS)}, docker-compose up -d ${s2(s.setup.composeUpS)}`).join('; '),
+      [...sizes, ...multi].map((s) => `N=${s.n} ${s.layout}: berth apply ${s2(s.setup.berthApplyS)}, docker-compose up -d ${s2(s.setup.composeUpS)}`).join('; '),
     '',
   );
   return L.join('\n');
@@ -627,23 +721,28 @@ async function main(): Promise<void> {
   machine.loadBefore = load();
   const started = Date.now();
   const sizes: SizeResult[] = [];
+  const multi: SizeResult[] = [];
   let profile: { n: number; totalMs: number; top: PackageTime[] } | null = null;
   for (const n of SIZES) {
-    const r = await benchSize(n, join(scratch, 'profiles'));
-    sizes.push(r.result);
-    if (r.profile && r.profileTotalMs !== null) profile = { n, totalMs: r.profileTotalMs, top: r.profile.slice(0, 10) };
+    log(`N=${n}: the pass in process (bench/pass.ts)`);
+    const t = await passTimes(n);
+    inProcessTimes.set(n, { medianMs: t.medianMs, cpuMedianMs: t.cpuMedianMs, minMs: t.minMs });
+    for (const layout of LAYOUTS) {
+      const r = await benchSize(n, layout, join(scratch, 'profiles'));
+      (layout === 'single' ? sizes : multi).push(r.result);
+      if (r.profile && r.profileTotalMs !== null) profile = { n, totalMs: r.profileTotalMs, top: r.profile.slice(0, 10) };
+    }
   }
   // what any node CLI pays before its first line of code: the floor under berth's wall time
-  const node0: Measured[] = [];
-  for (let r = 0; r < RUNS; r++) node0.push(await measure(process.execPath, ['-e', '0'], process.env));
-  const nodeStartupS = median(node0.map((m) => m.wallS));
+  const startup = await benchStartup();
+  const nodeStartupS = startup.node.wallMedianS;
   log('pure planner, 1,000 services');
   const planner = await benchPlanner();
-  const tg = targets(sizes, planner);
+  const tg = targets(sizes, planner, startup);
 
   machine.loadAfter = load();
   const date = new Date().toISOString();
-  const md = markdown(machine, sizes, planner, profile, nodeStartupS);
+  const md = markdown(machine, sizes, multi, planner, profile, startup);
   console.log(`\n${markdownHeader(date, machine)}\n${md}\n${markdownTargets(tg)}`);
   const json = {
     section: 'noop',
@@ -652,19 +751,22 @@ async function main(): Promise<void> {
     method: {
       runs: RUNS,
       warmup: 1,
-      stacks: STACKS,
-      berth: 'node dist/bundle/main.js plan --repo DIR (exit 0 = in sync)',
-      compose: `sh -c '${COMPOSE_LOOP}' (sequential, one loop)`,
+      layouts: { single: 'one stack of N services', multi: `${STACKS} stacks of N/${STACKS}` },
+      berth: 'node dist/bundle/main.js apply --repo DIR (exit 0, "No changes")',
+      compose: `single: docker-compose -p <stack> -f <file> up -d; multi: sh -c '${COMPOSE_LOOP}' (sequential, one loop)`,
+      inProcess: 'bench/pass.ts passTimes(N): reconcile in apply mode, desired state cached, list calls from memory; medians of 15',
       cpuRss: TIME_BIN ? "GNU time -f '%e %U %S %M' (wait4 rusage incl. waited-for descendants)" : '/proc/self/stat cutime+cstime delta; no RSS',
       wall: 'process.hrtime around spawn of the measured command',
       apiCalls: proxy ? 'one extra run through a counting unix-socket proxy (request lines client→engine)' : 'not counted',
       healthchecks: 'disabled in generated services',
     },
     sizes,
+    multiStack: multi,
     planner,
     targets: tg,
     profile,
     nodeStartupS,
+    startup,
     durationS: (Date.now() - started) / 1000,
   };
   if (process.env.BENCH_PART) {

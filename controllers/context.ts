@@ -4,6 +4,8 @@ import type { AppliedRecord, RedactedServiceSpec } from '../src/model/applied.js
 import type { BerthSettings, DesiredStack, DesiredState, NetworkSpec, ServiceSpec, VolumeSpec } from '../src/model/desired.js';
 import type { LiveContainer, LiveNetwork, LiveState, LiveVolume } from '../src/model/live.js';
 import type { Op, PlanError } from '../src/model/plan.js';
+import { imageIndex, NO_IMAGE_INPUTS, type ImageIndex, type ImageInputs } from './image.js';
+import { replicaNames } from '../src/model/replicas.js';
 
 /**
  * What every controller returns: the ops it wants (each with its reasons),
@@ -27,7 +29,7 @@ export interface ControllerContext {
   stacks: DesiredStack[];
   /** `<stack>/<service>` → desired spec. */
   services: Map<string, ServiceSpec>;
-  /** Container names claimed by desired services. */
+  /** Container names claimed by desired services (every replica's). */
   containerNames: Set<string>;
   /** Networks/volumes the repository defines (non-external), by Docker name; the first stack by name wins. */
   definedNetworks: Map<string, NetworkSpec>;
@@ -49,6 +51,10 @@ export interface ControllerContext {
   volumes: Map<string, LiveVolume>;
   /** Local image references, normalized with `normalizeImageRef`. */
   images: Set<string>;
+  /** Local images by ID and tag (digest pinning, tag-moved checks). */
+  imageIndex: ImageIndex;
+  /** Pins and registry answers gathered before planning. */
+  imageInputs: ImageInputs;
 
   /**
    * The stacks this host's berth owns: the desired ones plus those of the last
@@ -65,7 +71,7 @@ export interface ControllerContext {
   } | null;
 }
 
-export function controllerContext(desired: DesiredState, live: LiveState, applied: AppliedRecord | null): ControllerContext {
+export function controllerContext(desired: DesiredState, live: LiveState, applied: AppliedRecord | null, imageInputs: ImageInputs = NO_IMAGE_INPUTS): ControllerContext {
   const stacks = [...desired.stacks].sort((a, b) => cmp(a.name, b.name));
   const services = new Map<string, ServiceSpec>();
   const containerNames = new Set<string>();
@@ -75,7 +81,7 @@ export function controllerContext(desired: DesiredState, live: LiveState, applie
   for (const s of stacks) {
     for (const svc of s.services) {
       services.set(serviceKey(s.name, svc.name), svc);
-      containerNames.add(svc.containerName);
+      for (const name of replicaNames(svc)) containerNames.add(name);
     }
     for (const n of s.networks) {
       wantedNetworks.add(n.name);
@@ -134,6 +140,8 @@ export function controllerContext(desired: DesiredState, live: LiveState, applie
     attached,
     volumes,
     images,
+    imageIndex: imageIndex(live.images),
+    imageInputs,
     inventory: new Set([...desired.stacks.map((st) => st.name), ...(applied?.stacks.map((st) => st.name) ?? [])]),
     applied: appliedIdx,
   };
@@ -151,6 +159,12 @@ export function cmp(a: string, b: string): number {
 /** Why a managed object is left alone: its stack is not in this host's inventory. */
 export function notInInventory(kind: string, name: string, stack: string): string {
   return `${kind} ${name}: managed by berth, but stack "${stack || '(none)'}" was never applied from this repository and state dir; left in place`;
+}
+
+/** The parts of a `notInInventory` warning, or null for any other warning (plan/notices.ts groups them per stack). */
+export function parseNotInInventory(warning: string): { kind: string; name: string; stack: string } | null {
+  const m = /^(\S+) (.+): managed by berth, but stack "(.*)" was never applied from this repository and state dir; left in place$/.exec(warning);
+  return m ? { kind: m[1]!, name: m[2]!, stack: m[3]! } : null;
 }
 
 /** `prune` for a stack: the per-stack override in berth.yaml, else the policy. */

@@ -1,5 +1,8 @@
 import { canonicalJson } from '../src/compose/hash.js';
+import { secretMountReasons } from './secret-mounts.js';
+import { fileReasons } from '../src/files/reasons.js';
 import { isStatefulImage } from '../src/compose/tier.js';
+import { hostPortText } from '../src/compose/ports.js';
 import { LABEL, RETIRED_SUFFIX, TEMP_SUFFIX, isManaged } from '../src/labels.js';
 import type { AppliedRecord, RedactedServiceSpec } from '../src/model/applied.js';
 import type {
@@ -15,6 +18,8 @@ import type {
   Tier,
 } from '../src/model/desired.js';
 import type { LiveContainer, LiveState } from '../src/model/live.js';
+import { decideImage, type ImageDecision } from './image.js';
+import { containerNumber } from '../src/model/replicas.js';
 import type {
   ContainerCleanupOp,
   PlanError,
@@ -39,6 +44,7 @@ import {
   type ControllerContext,
   type ControllerResult,
 } from './context.js';
+import { claimedByScale, planReplicas } from './replicas.js';
 
 /**
  * Services, shared by both tiers (database.ts is the database-tier entry
@@ -84,7 +90,7 @@ export function planServiceTier(tier: Tier, ctx: ControllerContext, opts: TierOp
   for (const stack of ctx.stacks) {
     for (const spec of stack.services) {
       if (spec.berth.tier !== tier) continue;
-      merge(out, planService(spec, stack, ctx, opts));
+      merge(out, planReplicas(spec, ctx, (replica) => planService(replica, stack, ctx, opts), waveOf(tier)));
     }
   }
   merge(out, planContainerPrune(tier, ctx));
@@ -115,8 +121,15 @@ export function planService(spec: ServiceSpec, stack: DesiredStack, ctx: Control
   let current = canonical;
   let standIn = false;
   if (old && isManaged(old.labels)) {
-    if (canonical) out.ops.push(cleanupOp(old, spec.stack, wave, `leftover of an interrupted rollout; ${spec.containerName} exists`));
-    else {
+    if (canonical && proven(canonical)) out.ops.push(cleanupOp(old, spec.stack, wave, `leftover of an interrupted rollout; ${spec.containerName} exists`));
+    else if (canonical) {
+      // A crash after the new container was made and before it proved itself: the old one is the
+      // way back, so keep it and replace the unproven one through a health-gated rollout again
+      // (pruning the old one would leave e.g. a never-healthy database with no rollback).
+      out.ops.push(cleanupOp(canonical, spec.stack, wave, `unproven new container of an interrupted rollout; ${old.name} stands in until a new one is healthy`));
+      current = old;
+      standIn = true;
+    } else {
       // A crash mid-recreate left only the retired container: it is the service now.
       current = old;
       standIn = true;
@@ -124,13 +137,14 @@ export function planService(spec: ServiceSpec, stack: DesiredStack, ctx: Control
   }
 
   if (!current) {
-    const pull = pullNeeded(spec, ctx, out);
+    const image = imageFor(spec, ctx, out);
     const op: ServiceCreateOp = {
       kind: 'service.create',
       ...base(spec, wave, 'create'),
-      reasons: ['missing'],
+      reasons: ['missing', ...image.reasons],
       service: secretSafe(spec),
-      pull,
+      pull: image.image.pullRef !== null,
+      image: image.image,
     };
     out.ops.push(op);
     return out;
@@ -147,6 +161,12 @@ export function planService(spec: ServiceSpec, stack: DesiredStack, ctx: Control
 
   switch (current.state) {
     case 'running': {
+      const peek = standIn ? null : decideImage(spec, ctx.imageIndex, true, ctx.imageInputs, current);
+      if (peek?.moved) {
+        out.ops.push(recreateOp(spec, current, wave, [peek.moved], ctx, out, opts));
+        return out;
+      }
+      out.warnings.push(...(peek?.warnings ?? []));
       if (standIn) {
         // Same config, but under the retired name: recreate restores the canonical name.
         out.ops.push(recreateOp(spec, current, wave, [`running as ${current.name} after an interrupted rollout: recreate as ${spec.containerName}`], ctx, out, opts));
@@ -198,6 +218,11 @@ export function planService(spec: ServiceSpec, stack: DesiredStack, ctx: Control
   }
 }
 
+/** Running, and healthy when it has a healthcheck: the new container of a rollout that got this far needs no second look. */
+function proven(c: LiveContainer): boolean {
+  return c.state === 'running' && c.health !== 'starting' && c.health !== 'unhealthy';
+}
+
 function base(spec: ServiceSpec, wave: Wave, action: 'create' | 'recreate' | 'start' | 'update') {
   return {
     id: `service:${spec.stack}/${spec.name}`,
@@ -228,12 +253,17 @@ function recreateOp(
       );
     }
   }
+  const image = imageFor(spec, ctx, out, current);
+  // A pin says more than `image a → b`: it takes that reason's place.
+  const at = reasons.findIndex((r) => r.startsWith('image '));
+  const why = image.reasons.length === 0 ? reasons : at >= 0 ? [...reasons.slice(0, at), ...image.reasons, ...reasons.slice(at + 1)] : [...reasons, ...image.reasons];
   return {
     kind: 'service.recreate',
     ...base(spec, wave, 'recreate'),
-    reasons: reason ? [...reasons, reason] : reasons,
+    reasons: reason ? [...why, reason] : why,
     service: secretSafe(spec),
-    pull: pullNeeded(spec, ctx, out),
+    pull: image.image.pullRef !== null,
+    image: image.image,
     old: { id: current.id, name: current.name },
     strategy,
   };
@@ -258,14 +288,12 @@ export function effectiveStrategy(spec: ServiceSpec, rules: StrategyRule[] = [])
   return { strategy: 'start-first', reason: null };
 }
 
-/** Pull when the image is not on the host (or pull_policy: always); `never` with no image is an error. */
-function pullNeeded(spec: ServiceSpec, ctx: ControllerContext, out: ControllerResult): boolean {
-  if (spec.pullPolicy === 'always') return true;
-  const present = ctx.images.has(normalizeImageRef(spec.image));
-  if (!present && spec.pullPolicy === 'never') {
-    out.errors.push(serviceError('image-missing', spec, `image ${spec.image} is not on the host and pull_policy is never; pull or load it first`));
-  }
-  return !present && spec.pullPolicy !== 'never';
+/** The image decision (controllers/image.ts), its errors and warnings added to the plan. */
+function imageFor(spec: ServiceSpec, ctx: ControllerContext, out: ControllerResult, current?: LiveContainer): ImageDecision {
+  const d = decideImage(spec, ctx.imageIndex, ctx.images.has(normalizeImageRef(spec.image)), ctx.imageInputs, current);
+  for (const e of d.errors) out.errors.push(serviceError('image-missing', spec, e));
+  out.warnings.push(...d.warnings);
+  return d;
 }
 
 function exitCode(status: string): number | null {
@@ -300,7 +328,8 @@ export function recreateReasons(spec: ServiceSpec, current: LiveContainer, ctx: 
   const before = ctx.applied?.services.get(serviceKey(spec.stack, spec.name));
   let reasons: string[];
   if (ctx.applied && before && liveHash !== undefined && before.configHash === liveHash) {
-    reasons = specDifferences(before, spec, ctx.applied.salt);
+    // The record keeps replica 1's spec; another replica differs from it only in its name.
+    reasons = specDifferences(before, containerNumber(spec) > 1 ? { ...spec, containerName: before.containerName } : spec, ctx.applied.salt);
   } else {
     reasons = listDifferences(current, spec);
   }
@@ -324,7 +353,7 @@ export function listDifferences(c: LiveContainer, spec: ServiceSpec): string[] {
 }
 
 /** The fields the config hash does not cover, or that are compared on their own. */
-const NOT_COMPARED = new Set<string>(['stack', 'name', 'pullPolicy', 'dependsOn', 'berth', 'configHash']);
+const NOT_COMPARED = new Set<string>(['stack', 'name', 'pullPolicy', 'pullIntervalSeconds', 'dependsOn', 'berth', 'configHash', 'replicas', 'updateConfig']);
 const OWN_RULE = [
   'image',
   'entrypoint',
@@ -340,6 +369,7 @@ const OWN_RULE = [
   'labels',
   'user',
   'resources',
+  'files',
 ] as const;
 const COMPOSE_NAME: Record<string, string> = {
   containerName: 'container_name',
@@ -374,7 +404,9 @@ export function specDifferences(before: RedactedServiceSpec, after: ServiceSpec,
   r.push(...envReasons(before.environment, after.environment, salt));
   if (!same(before.ports, after.ports)) r.push(`ports ${portList(before.ports)} → ${portList(after.ports)}`);
   if (!same(before.expose, after.expose)) r.push(`expose ${list(before.expose)} → ${list(after.expose)}`);
-  const mounts = mountsReason(before.mounts, after.mounts);
+  const secrets = secretMountReasons(before.mounts, after.mounts);
+  r.push(...secrets.reasons);
+  const mounts = mountsReason(secrets.before, secrets.after);
   if (mounts) r.push(mounts);
   if (before.networkMode !== after.networkMode) r.push(`network_mode ${before.networkMode ?? 'default'} → ${after.networkMode ?? 'default'}`);
   const nets = serviceNetworksReason(before.networks, after.networks);
@@ -386,6 +418,7 @@ export function specDifferences(before: RedactedServiceSpec, after: ServiceSpec,
   if (labels) r.push(labels);
   if (before.user !== after.user) r.push('user changed');
   r.push(...resourcesReasons(before.resources, after.resources));
+  r.push(...fileReasons(before.files, after.files, salt));
 
   const skip = new Set<string>([...NOT_COMPARED, ...OWN_RULE]);
   const others = Object.keys(after)
@@ -430,7 +463,7 @@ export function envReasons(before: Record<string, string>, after: Record<string,
 
 export function formatPort(p: PortSpec): string {
   const ip = p.hostIp ? (p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp) : '';
-  const host = p.published !== null ? `${p.published}:` : ip ? ':' : '';
+  const host = p.published !== null ? `${hostPortText(p)}:` : ip ? ':' : '';
   return `${ip ? `${ip}:` : ''}${host}${p.target}/${p.protocol}`;
 }
 
@@ -552,7 +585,7 @@ function same(a: unknown, b: unknown): boolean {
 export function planContainerPrune(tier: Tier, ctx: ControllerContext): ControllerResult {
   const out = emptyResult();
   for (const c of ctx.containerList) {
-    if (!isManaged(c.labels) || ctx.containerNames.has(c.name)) continue;
+    if (!isManaged(c.labels) || ctx.containerNames.has(c.name) || claimedByScale(c, ctx)) continue;
     const leftover = c.name.endsWith(TEMP_SUFFIX) ? 'tmp' : c.name.endsWith(RETIRED_SUFFIX) ? 'old' : null;
     const baseName = leftover === 'tmp' ? c.name.slice(0, -TEMP_SUFFIX.length) : leftover === 'old' ? c.name.slice(0, -RETIRED_SUFFIX.length) : c.name;
     // Leftovers of a desired service are planService's business.
@@ -660,5 +693,6 @@ export function secretSafe(spec: ServiceSpec): ServiceSpec {
 function redactedJson(this: ServiceSpec): unknown {
   const environment: Record<string, string> = {};
   for (const k of Object.keys(this.environment)) environment[k] = '(hidden)';
-  return { ...this, environment };
+  const files = this.files?.map((f) => (f.kind === 'secret' ? { ...f, id: '(hidden)' } : f));
+  return { ...this, environment, ...(files ? { files } : {}) };
 }

@@ -23,6 +23,8 @@ set -euo pipefail
 
 log() { echo "[node-base-image] $*"; }
 die() { echo "[node-base-image] ERROR: $*" >&2; exit 1; }
+# shellcheck source=lib/rootfs.sh
+. "$(dirname "$0")/lib/rootfs.sh"
 
 TAG="${BERTH_NODE_BASE_IMAGE:-berth-test/node:20}"
 FORCE=0
@@ -45,29 +47,17 @@ GIT_CORE="$(git --exec-path)"
 
 # tini is PID 1 in the berth image. Debian packages it; install it on the host
 # when missing (CI runs as root on Debian), as test-images.sh's setup does for busybox.
-if ! command -v tini >/dev/null 2>&1; then
-  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "installing tini on the host (apt-get)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tini >/dev/null ||
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tini >/dev/null; }
-  fi
-  command -v tini >/dev/null 2>&1 || die "need tini (Debian: apt-get install tini)"
-fi
+command -v tini >/dev/null 2>&1 || rootfs_apt_install tini /usr/bin/tini
 TINI_BIN="$(readlink -f "$(command -v tini)")"
 SSH_BIN="$(command -v ssh 2>/dev/null || true)" # optional: git@ URLs
 
-BUSYBOX=""
-for c in /bin/busybox /usr/bin/busybox; do
-  [[ -x "$c" ]] || continue
-  # ldd exits 1 on a static binary: capture its output first (pipefail)
-  out="$(LC_ALL=C ldd "$c" 2>&1 || true)"
-  if grep -qiE 'not a dynamic|statically linked' <<<"$out"; then BUSYBOX="$c"; break; fi
-done
+BUSYBOX="$(rootfs_static_busybox)"
 [[ -n "$BUSYBOX" ]] || die "need a static busybox (Debian: apt-get install busybox-static; scripts/ensure-docker.sh installs it)"
 
 KEY="$(
   {
     sha256sum "$0" | cut -d' ' -f1
+    rootfs_hash
     node --version
     git --version
     sha256sum /etc/ssl/certs/ca-certificates.crt 2>/dev/null || true
@@ -84,28 +74,9 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/berth-node-base.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 root="$work/rootfs"
 
-# Debian's merged /usr: /bin, /sbin, /lib, /lib64 are links into /usr.
-mkdir -p "$root"/usr/{bin,sbin,lib,lib64,local/bin,share} "$root"/{etc,tmp,root,var/tmp,proc,sys,dev,run}
-ln -s usr/bin "$root/bin"
-ln -s usr/sbin "$root/sbin"
-ln -s usr/lib "$root/lib"
-ln -s usr/lib64 "$root/lib64"
-chmod 1777 "$root/tmp" "$root/var/tmp"
-
-# in_root <host path> -> the same path inside the merged-/usr rootfs
-in_root() {
-  case "$1" in
-    /bin/* | /sbin/* | /lib/* | /lib64/*) echo "$root/usr$1" ;;
-    *) echo "$root$1" ;;
-  esac
-}
-# put <host file> [<path in image>]: copy one file (content, not a link) keeping its mode
-put() {
-  local dst
-  dst="$(in_root "${2:-$1}")"
-  mkdir -p "$(dirname "$dst")"
-  cp -L --preserve=mode "$1" "$dst"
-}
+rootfs_init "$root"
+put() { rootfs_put "$root" "$@"; }
+in_root() { rootfs_path "$root" "$1"; }
 
 ELFS=()
 put "$NODE_BIN" /usr/bin/node
@@ -132,32 +103,15 @@ if [[ -n "$SSH_BIN" ]]; then
   [[ -f /etc/ssh/ssh_config ]] && put /etc/ssh/ssh_config
 fi
 
-# Every shared library the binaries above load, at the path ldd names it by
-# (plus the dynamic loader). glibc 2.36 has files/dns NSS built in, so no
-# dlopen'ed NSS modules are needed.
-declare -A LIBS=()
-for elf in "${ELFS[@]}"; do
-  while IFS= read -r lib; do
-    [[ -n "$lib" ]] && LIBS["$lib"]=1
-  done < <(LC_ALL=C ldd "$elf" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
-done
-for lib in "${!LIBS[@]}"; do put "$lib"; done
+rootfs_libs "$root" "${ELFS[@]}"
 
 # Trust store: the host's CA bundle (Debian's ca-certificates plus whatever
 # this machine trusts, e.g. an egress proxy's CA), where Debian keeps it.
 [[ -f /etc/ssl/certs/ca-certificates.crt ]] || die "no /etc/ssl/certs/ca-certificates.crt (apt-get install ca-certificates)"
 put /etc/ssl/certs/ca-certificates.crt
 
-# busybox for the shell and tools; real binaries copied above win over applets.
-put "$BUSYBOX" /usr/bin/busybox
-for applet in $("$BUSYBOX" --list); do
-  [[ -e "$root/usr/bin/$applet" || -L "$root/usr/bin/$applet" ]] || ln -s busybox "$root/usr/bin/$applet"
-done
-
-printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$root/etc/passwd"
-printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
-printf '%s\n' 'passwd: files' 'group: files' 'hosts: files dns' >"$root/etc/nsswitch.conf"
-ln -s /bin/false "$root/usr/sbin/nologin"
+rootfs_busybox "$root" "$BUSYBOX"
+rootfs_accounts "$root"
 
 # Node ships its own CA list and ignores the system store; where this host
 # tells node to trust the system bundle too (NODE_EXTRA_CA_CERTS, e.g. behind a
@@ -172,11 +126,7 @@ if [[ -n "${NODE_EXTRA_CA_CERTS:-}" ]]; then
   changes+=(--change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt')
 fi
 
-old="$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
-tar --numeric-owner --owner=0 --group=0 -C "$root" -cf - . |
-  docker import --message "local stand-in for node:20-bookworm-slim (scripts/node-base-image.sh)" "${changes[@]}" - "$TAG" >/dev/null
-# drop the image this one replaced (fails harmlessly while something still uses it)
-[[ -z "$old" || "$old" == "$(docker image inspect --format '{{.Id}}' "$TAG")" ]] || docker image rm "$old" >/dev/null 2>&1 || true
+rootfs_import "$root" "$TAG" "local stand-in for node:20-bookworm-slim (scripts/node-base-image.sh)" "${changes[@]}"
 
 # Smoke test: the things the berth image relies on run inside it.
 docker run --rm --network none "$TAG" sh -c 'node --version && npm --version && git --version && tini --version && (ssh -V 2>&1 || true)' |

@@ -59,3 +59,17 @@ if grep -qE '^[[:space:]]+plan\b' <<<"$HELP"; then
 else
   step "plan/apply not available in this build yet; stopping after validate"
 fi
+
+# ---------------------------------------------------------------------------
+# RUN: the controller in the foreground, with its dashboard. Ctrl-C (SIGINT)
+# reaches berth itself (exec), which finishes the current step and exits 0.
+# BERTH_QUICKSTART_NO_RUN=1 stops here instead (scripts, CI).
+# ---------------------------------------------------------------------------
+if [[ -n "${BERTH_QUICKSTART_NO_RUN:-}" ]]; then
+  step "BERTH_QUICKSTART_NO_RUN set; not starting berth run"
+  exit 0
+fi
+LISTEN="${BERTH_LISTEN:-127.0.0.1:9090}"
+step "berth run --repo desired-state --listen $LISTEN"
+step "dashboard: http://$LISTEN/   (Ctrl-C stops berth)"
+exec "${CLI[@]}" run --repo desired-state --listen "$LISTEN"

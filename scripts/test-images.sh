@@ -22,21 +22,16 @@
 #   berth-test/redis:7         fake redis on 6379 (answers PING with +PONG), /data volume,
 #                              healthy once /tmp/ready exists; redis-cli ping included.
 #   berth-test/worker:1        sleep loop, no HEALTHCHECK (for minReadySeconds)
+#   berth-test/pg:15, :15-broken  a real PostgreSQL 15, built by scripts/pg-image.sh
+#   berth-test/redis-server:7     a real Redis 7, built by scripts/redis-image.sh
 set -euo pipefail
 
 log() { echo "[test-images] $*"; }
 die() { echo "[test-images] ERROR: $*" >&2; exit 1; }
+# shellcheck source=lib/rootfs.sh
+. "$(dirname "$0")/lib/rootfs.sh"
 
-FORCE=0
-VERIFY=0
-for arg in "$@"; do
-  case "$arg" in
-    --force) FORCE=1 ;;
-    --verify) VERIFY=1 ;;
-    -h | --help) sed -n '2,27p' "$0"; exit 0 ;;
-    *) die "unknown argument: $arg (use --force, --verify)" ;;
-  esac
-done
+image_args 2,28 "$@"
 
 IMAGES=(
   berth-test/busybox:1
@@ -62,13 +57,8 @@ for img in "${IMAGES[@]}"; do
 done
 
 build_all() {
-  local bb="" c out
-  for c in /bin/busybox /usr/bin/busybox "$(command -v busybox 2>/dev/null || true)"; do
-    [[ -n "$c" && -x "$c" ]] || continue
-    # ldd exits 1 on a static binary: capture its output first (pipefail)
-    out="$(LC_ALL=C ldd "$c" 2>&1 || true)"
-    if grep -qiE 'not a dynamic|statically linked' <<<"$out"; then bb="$c"; break; fi
-  done
+  local bb
+  bb="$(rootfs_static_busybox)"
   [[ -n "$bb" ]] || die "need a static busybox (Debian: apt-get install busybox-static; or run scripts/ensure-docker.sh as root)"
 
   local work
@@ -390,3 +380,12 @@ else
   log "done in $((SECONDS - t0))s"
 fi
 if ((VERIFY)); then verify; fi
+
+# The real PostgreSQL 15 (berth-test/pg:15, :15-broken) for database rollouts and
+# the real Redis 7 (berth-test/redis-server:7) for the soak; each its own script
+# and cache key (Debian's postgresql-15 / redis-server packed into a rootfs).
+real_args=()
+((FORCE)) && real_args+=(--force)
+((VERIFY)) && real_args+=(--verify)
+bash "$(dirname "$0")/pg-image.sh" "${real_args[@]}"
+bash "$(dirname "$0")/redis-image.sh" "${real_args[@]}"

@@ -9,11 +9,19 @@ export const LABEL = {
   service: 'io.berth.service',
   configHash: 'io.berth.config-hash',
   revision: 'io.berth.revision',
+  /** Manifest digest (`sha256:…`) of the image the container runs, when it came from a registry: what a revert runs again. */
+  imageDigest: 'io.berth.image-digest',
   disposable: 'io.berth.disposable',
+  /** On a swarm service: its tier, so a removal (which has no spec in git) still runs in the right wave. */
+  tier: 'io.berth.tier',
+  /** On a swarm config/secret: the `configs:`/`secrets:` key it was made from. */
+  file: 'io.berth.file',
   /** On a container created beside the old one during a rollout; removed or renamed when it ends. */
   temporary: 'io.berth.temporary',
   /** On an old container kept (renamed) during a recreate rollout, so it can be restored. */
   retired: 'io.berth.retired',
+  /** On a container: the file snapshots (src/files/snapshot.ts) it mounts, comma-separated; they are kept while it exists. */
+  files: 'io.berth.files',
   composeProject: 'com.docker.compose.project',
   composeService: 'com.docker.compose.service',
   composeContainerNumber: 'com.docker.compose.container-number',

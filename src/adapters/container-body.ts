@@ -1,4 +1,5 @@
-import type { MountSpec, ServiceNetwork, ServiceSpec } from '../model/desired.js';
+import type { HostExtras, MountSpec, ServiceNetwork, ServiceSpec } from '../model/desired.js';
+import { hostPortText } from '../compose/ports.js';
 
 /**
  * The Engine API `POST /containers/create` body for a normalized service,
@@ -13,17 +14,20 @@ import type { MountSpec, ServiceNetwork, ServiceSpec } from '../model/desired.js
 
 export interface EndpointSettingsBody {
   Aliases?: string[];
+  Links?: string[];
   IPAMConfig?: { IPv4Address?: string; IPv6Address?: string };
+  DriverOpts?: Record<string, string>;
 }
 
 export interface MountBody {
-  Type: 'volume' | 'bind' | 'tmpfs';
+  Type: 'volume' | 'bind' | 'tmpfs' | 'image';
   Source?: string;
   Target: string;
   ReadOnly?: boolean;
   VolumeOptions?: { NoCopy?: boolean };
   BindOptions?: { Propagation?: string };
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+  ImageOptions?: { Subpath?: string };
 }
 
 export interface HostConfigBody {
@@ -62,6 +66,23 @@ export interface HostConfigBody {
   PidsLimit?: number;
   PidMode?: string;
   IpcMode?: string;
+  VolumesFrom?: string[];
+  Runtime?: string;
+  DeviceRequests?: { Driver: string; Count: number; DeviceIDs: string[]; Capabilities: string[][]; Options: Record<string, string> }[];
+  StorageOpt?: Record<string, string>;
+  UsernsMode?: string;
+  CgroupnsMode?: string;
+  CgroupParent?: string;
+  UTSMode?: string;
+  Isolation?: string;
+  DeviceCgroupRules?: string[];
+  Annotations?: Record<string, string>;
+  BlkioWeight?: number;
+  BlkioWeightDevice?: { Path: string; Weight: number }[];
+  BlkioDeviceReadBps?: { Path: string; Rate: number }[];
+  BlkioDeviceWriteBps?: { Path: string; Rate: number }[];
+  BlkioDeviceReadIOps?: { Path: string; Rate: number }[];
+  BlkioDeviceWriteIOps?: { Path: string; Rate: number }[];
 }
 
 export interface HealthcheckBody {
@@ -89,6 +110,7 @@ export interface ContainerCreateBody {
   OpenStdin: boolean;
   StopSignal?: string;
   StopTimeout?: number;
+  MacAddress?: string;
   HostConfig: HostConfigBody;
   NetworkingConfig?: { EndpointsConfig: Record<string, EndpointSettingsBody> };
 }
@@ -115,8 +137,11 @@ export function networksInOrder(spec: Pick<ServiceSpec, 'networks'>): ServiceNet
 }
 
 /** The endpoint settings for one of the service's networks: its aliases plus the service name, and its static addresses. */
-export function endpointSettings(serviceName: string, net: Pick<ServiceNetwork, 'aliases' | 'ipv4Address' | 'ipv6Address'>, aliases = true): EndpointSettingsBody {
+export function endpointSettings(serviceName: string, net: Pick<ServiceNetwork, 'aliases' | 'ipv4Address' | 'ipv6Address' | 'interfaceName'>, aliases = true, links: string[] = []): EndpointSettingsBody {
   const ep: EndpointSettingsBody = { Aliases: aliases ? [...new Set([serviceName, ...net.aliases])] : [] };
+  // How Compose asks for `interface_name` (the engine reads this driver option from API 1.49).
+  if (net.interfaceName) ep.DriverOpts = { 'com.docker.network.endpoint.ifname': net.interfaceName };
+  if (links.length > 0) ep.Links = [...links];
   if (net.ipv4Address || net.ipv6Address) {
     ep.IPAMConfig = {};
     if (net.ipv4Address) ep.IPAMConfig.IPv4Address = net.ipv4Address;
@@ -200,6 +225,11 @@ function mountBody(m: MountSpec): MountBody {
       if (Object.keys(o).length > 0) b.TmpfsOptions = o;
       return b;
     }
+    case 'image': {
+      const b: MountBody = { Type: 'image', Source: m.source, Target: m.target, ReadOnly: true };
+      if (m.subpath) b.ImageOptions = { Subpath: m.subpath };
+      return b;
+    }
   }
 }
 
@@ -220,11 +250,34 @@ function healthcheckBody(spec: ServiceSpec, apiVersion: string): HealthcheckBody
   return Object.keys(b).length > 0 ? b : undefined;
 }
 
-/** `network_mode` as the engine takes it: Compose's `service:NAME` is the container of that service in the same stack. */
-function networkModeValue(spec: ServiceSpec): string {
-  const mode = spec.networkMode!;
-  if (mode.startsWith('service:')) return `container:${spec.stack}-${mode.slice('service:'.length)}-1`;
-  return mode;
+/**
+ * `network_mode`, `ipc` or `pid` as the engine takes it: Compose's
+ * `service:NAME` is the container of that service in the same stack,
+ * `container:<name>` (the engine resolves the name to the container's id
+ * when it creates this one; a replaced NAME makes the planner recreate this
+ * container, as Compose does).
+ */
+export function namespaceValue(spec: Pick<ServiceSpec, 'stack' | 'serviceContainers'>, mode: string): string {
+  if (!mode.startsWith('service:')) return mode;
+  const service = mode.slice('service:'.length);
+  return `container:${spec.serviceContainers?.[service] ?? `${spec.stack}-${service}-1`}`;
+}
+
+/** `volumes_from` as HostConfig.VolumesFrom: `CONTAINER[:ro|rw]`, a service named by its container. */
+function volumesFromValue(spec: ServiceSpec, entry: string): string {
+  const parts = entry.split(':');
+  if (parts[0] === 'container') return parts.slice(1).join(':');
+  const [service = '', mode] = parts;
+  const container = spec.serviceContainers?.[service] ?? `${spec.stack}-${service}-1`;
+  return mode ? `${container}:${mode}` : container;
+}
+
+/** Legacy `links` as endpoint links (`CONTAINER:ALIAS`): on a user-defined network the alias resolves for this container only. */
+export function endpointLinks(spec: Pick<ServiceSpec, 'stack' | 'serviceContainers' | 'links'>): string[] {
+  return (spec.links ?? []).map((l) => {
+    const [service = '', alias = service] = l.split(':');
+    return `${spec.serviceContainers?.[service] ?? `${spec.stack}-${service}-1`}:${alias}`;
+  });
 }
 
 function sortedRecord<T>(o: Record<string, T>): Record<string, T> {
@@ -269,7 +322,7 @@ export function containerCreateBody(spec: ServiceSpec, name: string, labels: Rec
   for (const p of spec.ports) {
     const key = `${p.target}/${p.protocol}`;
     exposed.add(key);
-    (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: p.published === null ? '' : String(p.published) });
+    (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: hostPortText(p) });
   }
   if (exposed.size > 0) body.ExposedPorts = Object.fromEntries([...exposed].sort().map((k) => [k, {}]));
 
@@ -290,12 +343,12 @@ export function containerCreateBody(spec: ServiceSpec, name: string, labels: Rec
 
   const ordered = networksInOrder(spec);
   if (spec.networkMode !== null) {
-    H.NetworkMode = networkModeValue(spec);
+    H.NetworkMode = namespaceValue(spec, spec.networkMode);
   } else if (ordered.length > 0) {
     H.NetworkMode = ordered[0]!.name;
     // API < 1.44 takes one endpoint at create; the adapter connects the rest.
     const atCreate = apiAtLeast(apiVersion, MULTI_NETWORK_CREATE_API) ? ordered : ordered.slice(0, 1);
-    body.NetworkingConfig = { EndpointsConfig: Object.fromEntries(atCreate.map((n) => [n.name, endpointSettings(spec.name, n, aliases)])) };
+    body.NetworkingConfig = { EndpointsConfig: Object.fromEntries(atCreate.map((n) => [n.name, endpointSettings(spec.name, n, aliases, endpointLinks(spec))])) };
   }
 
   if (spec.init !== null) H.Init = spec.init;
@@ -312,8 +365,13 @@ export function containerCreateBody(spec: ServiceSpec, name: string, labels: Rec
   const ulimits = Object.entries(spec.ulimits);
   if (ulimits.length > 0) H.Ulimits = ulimits.sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, u]) => ({ Name: n, Soft: u.soft, Hard: u.hard }));
   if (spec.shmSizeBytes !== null) H.ShmSize = spec.shmSizeBytes;
-  if (spec.pidMode !== null) H.PidMode = spec.pidMode;
-  if (spec.ipcMode !== null) H.IpcMode = spec.ipcMode;
+  if (spec.pidMode !== null) H.PidMode = namespaceValue(spec, spec.pidMode);
+  if (spec.ipcMode !== null) H.IpcMode = namespaceValue(spec, spec.ipcMode);
+  if (spec.runtime !== undefined) H.Runtime = spec.runtime;
+  if (spec.host) Object.assign(H, hostExtrasBody(spec.host));
+  // Config.MacAddress works on every API version berth drives (deprecated for the endpoint's from 1.44, still honoured).
+  if (spec.macAddress !== undefined) body.MacAddress = spec.macAddress;
+  if (spec.volumesFrom && spec.volumesFrom.length > 0) H.VolumesFrom = spec.volumesFrom.map((v) => volumesFromValue(spec, v));
 
   const r = spec.resources;
   if (r.memoryBytes !== null) H.Memory = r.memoryBytes;
@@ -330,4 +388,29 @@ export function containerCreateBody(spec: ServiceSpec, name: string, labels: Rec
   if (r.oomKillDisable) H.OomKillDisable = true;
   if (r.pidsLimit !== null) H.PidsLimit = r.pidsLimit;
   return body;
+}
+
+/** ServiceSpec.host → HostConfig fields, named as the Engine API names them. */
+export function hostExtrasBody(h: HostExtras): Partial<HostConfigBody> {
+  const H: Partial<HostConfigBody> = {};
+  if (h.deviceRequests) H.DeviceRequests = h.deviceRequests.map((d) => ({ Driver: d.driver, Count: d.count, DeviceIDs: d.deviceIds, Capabilities: d.capabilities, Options: d.options }));
+  if (h.storageOpt) H.StorageOpt = h.storageOpt;
+  if (h.usernsMode !== undefined) H.UsernsMode = h.usernsMode;
+  if (h.cgroupnsMode !== undefined) H.CgroupnsMode = h.cgroupnsMode;
+  if (h.cgroupParent !== undefined) H.CgroupParent = h.cgroupParent;
+  if (h.utsMode !== undefined) H.UTSMode = h.utsMode;
+  if (h.isolation !== undefined) H.Isolation = h.isolation;
+  if (h.deviceCgroupRules) H.DeviceCgroupRules = h.deviceCgroupRules;
+  if (h.annotations) H.Annotations = h.annotations;
+  const b = h.blkio;
+  if (b) {
+    const rates = (l: { path: string; rate: number }[] | undefined) => l?.map((r) => ({ Path: r.path, Rate: r.rate }));
+    if (b.weight !== undefined) H.BlkioWeight = b.weight;
+    if (b.weightDevice) H.BlkioWeightDevice = b.weightDevice.map((w) => ({ Path: w.path, Weight: w.weight }));
+    if (b.deviceReadBps) H.BlkioDeviceReadBps = rates(b.deviceReadBps);
+    if (b.deviceWriteBps) H.BlkioDeviceWriteBps = rates(b.deviceWriteBps);
+    if (b.deviceReadIOps) H.BlkioDeviceReadIOps = rates(b.deviceReadIOps);
+    if (b.deviceWriteIOps) H.BlkioDeviceWriteIOps = rates(b.deviceWriteIOps);
+  }
+  return H;
 }

@@ -1,6 +1,7 @@
 import type { NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../model/desired.js';
-import type { LiveContainer, LiveNetwork, LiveVolume } from '../model/live.js';
-import type { ContainerDetails, CreateContainerOptions, DockerEvent, DockerPort } from '../ports/docker.js';
+import type { LiveContainer, LiveImage, LiveNetwork, LiveVolume } from '../model/live.js';
+import type { BuildRequest, ContainerDetails, CreateContainerOptions, DockerEvent, DockerPort, PullLimits, PullProgress } from '../ports/docker.js';
+import type { RegistryAuth } from '../ports/registry.js';
 
 export type DockerMethod = keyof DockerPort;
 
@@ -39,6 +40,10 @@ export class CountingDocker implements DockerPort {
     this.hit('ping');
     return this.inner.ping();
   }
+  engineVersion(): Promise<{ version: string; apiVersion: string }> {
+    this.hit('engineVersion');
+    return this.inner.engineVersion();
+  }
   listContainers(): Promise<LiveContainer[]> {
     this.hit('listContainers');
     return this.inner.listContainers();
@@ -51,9 +56,21 @@ export class CountingDocker implements DockerPort {
     this.hit('listVolumes');
     return this.inner.listVolumes();
   }
+  buildImage(request: BuildRequest, onProgress?: (line: string) => void): Promise<{ imageId: string }> {
+    this.hit('buildImage');
+    return this.inner.buildImage(request, onProgress);
+  }
+  tagImage(source: string, ref: string): Promise<void> {
+    this.hit('tagImage');
+    return this.inner.tagImage(source, ref);
+  }
   listImageTags(): Promise<string[]> {
     this.hit('listImageTags');
     return this.inner.listImageTags();
+  }
+  listImages(): Promise<LiveImage[]> {
+    this.hit('listImages');
+    return this.inner.listImages();
   }
   createNetwork(spec: NetworkSpec, labels: Record<string, string>): Promise<string> {
     this.hit('createNetwork');
@@ -67,9 +84,9 @@ export class CountingDocker implements DockerPort {
     this.hit('createVolume');
     return this.inner.createVolume(spec, labels);
   }
-  pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
+  pullImage(ref: string, onProgress?: (p: PullProgress) => void, auth?: RegistryAuth | null, limits?: PullLimits): Promise<void> {
     this.hit('pullImage');
-    return this.inner.pullImage(ref, onProgress);
+    return this.inner.pullImage(ref, onProgress, auth, limits);
   }
   removeImage(ref: string): Promise<boolean> {
     this.hit('removeImage');

@@ -137,7 +137,28 @@ function hostPort(s: string, defaultPort: number, bad: (why: string) => Error): 
 
 /** The environment → dockerode options. Pure given `deps` (files are read through it). Throws with an actionable message. */
 export function resolveDockerConnection(env: Record<string, string | undefined>, deps: ConnectionDeps): DockerConnection {
-  const endpoint = parseDockerHost(env, deps);
+  return connectionForEndpoint(parseDockerHost(env, deps), env, deps);
+}
+
+/**
+ * A berth.yaml `hosts:` entry → where to connect: its `docker:` URL read as
+ * DOCKER_HOST would be, with its own `tls:` files (always verified) instead of
+ * DOCKER_CERT_PATH. `env` still supplies SSH_AUTH_SOCK for ssh:// hosts.
+ */
+export function resolveTargetConnection(
+  target: { docker: string; tls: { ca: string; cert: string; key: string } | null },
+  env: Record<string, string | undefined>,
+  deps: ConnectionDeps,
+): DockerConnection {
+  const parsed = parseDockerHost({ DOCKER_HOST: target.docker }, deps);
+  const endpoint: DockerEndpoint =
+    parsed.kind === 'tcp' && target.tls
+      ? { ...parsed, port: /:\d+\/?$/.test(target.docker) ? parsed.port : 2376, tls: { verify: true, caPath: target.tls.ca, certPath: target.tls.cert, keyPath: target.tls.key } }
+      : parsed;
+  return connectionForEndpoint(endpoint, env, deps);
+}
+
+function connectionForEndpoint(endpoint: DockerEndpoint, env: Record<string, string | undefined>, deps: ConnectionDeps): DockerConnection {
   switch (endpoint.kind) {
     case 'unix':
     case 'npipe':
@@ -262,7 +283,18 @@ function readIfExists(path: string): Buffer | null {
 
 /** The connection for this process's environment (files read from disk). */
 export function dockerConnectionFromEnv(env: Record<string, string | undefined> = process.env): DockerConnection {
-  const conn = resolveDockerConnection(env, { homeDir: homedir(), userName: safeUserName(), readFile: readIfExists });
+  return withInsecureAgent(resolveDockerConnection(env, { homeDir: homedir(), userName: safeUserName(), readFile: readIfExists }));
+}
+
+/** The connection for one berth.yaml host (files read from disk). */
+export function dockerConnectionForTarget(
+  target: { docker: string; tls: { ca: string; cert: string; key: string } | null },
+  env: Record<string, string | undefined> = process.env,
+): DockerConnection {
+  return withInsecureAgent(resolveTargetConnection(target, env, { homeDir: homedir(), userName: safeUserName(), readFile: readIfExists }));
+}
+
+function withInsecureAgent(conn: DockerConnection): DockerConnection {
   if (conn.tlsInsecure) {
     // docker-modem hands `agent` to https.request; the agent's options win over the request's.
     (conn.options as { agent?: unknown }).agent = new HttpsAgent({ rejectUnauthorized: false });

@@ -1,11 +1,16 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { readEventLines } from './event-lines.js';
 import type Dockerode from 'dockerode';
 import { LABEL, MANAGED_FILTER } from '../labels.js';
 import type { NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../model/desired.js';
-import type { ContainerState, Health, LiveContainer, LiveNetwork, LiveVolume } from '../model/live.js';
-import type { ContainerDetails, CreateContainerOptions, DockerEvent, DockerPort } from '../ports/docker.js';
-import { apiAtLeast, containerCreateBody, endpointSettings, MULTI_NETWORK_CREATE_API, networksInOrder } from './container-body.js';
+import type { ContainerState, Health, LiveContainer, LiveImage, LiveNetwork, LiveVolume } from '../model/live.js';
+import { BuildError, type BuildRequest, type ContainerDetails, type CreateContainerOptions, type DockerEvent, type DockerPort, type ExecOptions, type PullLimits, type PullProgress } from '../ports/docker.js';
+import { PullWatchdog } from './pull-watchdog.js';
+import type { RegistryAuth } from '../ports/registry.js';
+import { BuildOutput } from './build-output.js';
+import { apiAtLeast, containerCreateBody, endpointLinks, endpointSettings, MULTI_NETWORK_CREATE_API, networksInOrder } from './container-body.js';
 import { dockerConnectionFromEnv, type DockerConnection } from './docker-connection.js';
+import { loadDockerode } from './dockerode-load.js';
 import { engineGetter, EngineHttpError, type EngineGet } from './engine-http.js';
 
 /**
@@ -62,7 +67,8 @@ function wrap(operation: string, err: unknown): DockerEngineError {
   return new DockerEngineError(operation, status, message);
 }
 
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+/** One engine call, its failure as a DockerEngineError naming the operation (the swarm adapter shares it). */
+export async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -149,7 +155,7 @@ export class DockerodeDocker implements DockerPort {
   private clientP: Promise<Dockerode> | null;
   private readonly get: EngineGet | null;
   private readonly connection: DockerConnection;
-  private apiVersionP: Promise<string> | null = null;
+  private versionP: Promise<{ version: string; apiVersion: string }> | null = null;
 
   constructor(opts: DockerodeDockerOptions = {}) {
     this.connection = opts.connection ?? dockerConnectionFromEnv();
@@ -165,7 +171,7 @@ export class DockerodeDocker implements DockerPort {
 
   /** dockerode, loaded on first use: a no-op pass never needs it. */
   private client(): Promise<Dockerode> {
-    this.clientP ??= import('dockerode').then((m) => new m.default(this.connection.options));
+    this.clientP ??= loadDockerode().then((D) => new D(this.connection.options));
     return this.clientP;
   }
 
@@ -183,17 +189,22 @@ export class DockerodeDocker implements DockerPort {
   }
 
   /** The engine's API version (`1.41`), asked once. */
-  apiVersion(): Promise<string> {
-    if (!this.apiVersionP) {
-      this.apiVersionP = call('get engine version', async () => (await this.client()).version()).then(
-        (v) => v.ApiVersion,
+  async apiVersion(): Promise<string> {
+    return (await this.engineVersion()).apiVersion;
+  }
+
+  /** The engine's release and API version, asked once. */
+  engineVersion(): Promise<{ version: string; apiVersion: string }> {
+    if (!this.versionP) {
+      this.versionP = call('get engine version', async () => (await this.client()).version()).then(
+        (v) => ({ version: v.Version, apiVersion: v.ApiVersion }),
         (err: unknown) => {
-          this.apiVersionP = null; // try again next time
+          this.versionP = null; // try again next time
           throw err;
         },
       );
     }
-    return this.apiVersionP;
+    return this.versionP;
   }
 
   async ping(): Promise<void> {
@@ -216,10 +227,18 @@ export class DockerodeDocker implements DockerPort {
   }
 
   async listImageTags(): Promise<string[]> {
-    const images = await this.list('list images', '/images/json', (d) => d.listImages());
     const tags = new Set<string>();
-    for (const img of images) for (const t of img.RepoTags ?? []) if (t !== '<none>:<none>') tags.add(t);
+    for (const img of await this.listImages()) for (const t of img.repoTags) tags.add(t);
     return [...tags].sort();
+  }
+
+  async listImages(): Promise<LiveImage[]> {
+    const images = await this.list('list images', '/images/json', (d) => d.listImages());
+    return images.map((img) => ({
+      id: img.Id,
+      repoTags: (img.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      repoDigests: (img.RepoDigests ?? []).filter((d) => !d.startsWith('<none>@')),
+    }));
   }
 
   async createNetwork(spec: NetworkSpec, labels: Record<string, string>): Promise<string> {
@@ -278,28 +297,85 @@ export class DockerodeDocker implements DockerPort {
     }
   }
 
-  async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
-    const op = `pull image ${ref}`;
-    const stream = (await call(op, async () => (await this.client()).pull(ref))) as Readable;
+  async buildImage(req: BuildRequest, onProgress?: (line: string) => void): Promise<{ imageId: string }> {
+    const op = `build image ${req.tags[0] ?? ''}`;
     const client = await this.client();
+    const query: Record<string, unknown> = {
+      dockerfile: req.dockerfile,
+      t: req.tags,
+      // Intermediate containers of a failed step go too: a failed build leaves nothing behind.
+      rm: true,
+      forcerm: true,
+      ...(Object.keys(req.args).length > 0 ? { buildargs: req.args } : {}),
+      ...(req.target ? { target: req.target } : {}),
+      ...(Object.keys(req.labels).length > 0 ? { labels: req.labels } : {}),
+      ...(req.network ? { networkmode: req.network } : {}),
+      ...(req.extraHosts.length > 0 ? { extrahosts: req.extraHosts } : {}),
+      ...(req.shmSizeBytes !== null ? { shmsize: req.shmSizeBytes } : {}),
+      ...(req.noCache ? { nocache: true } : {}),
+      ...(req.pull ? { pull: true } : {}),
+      ...(req.cacheFrom.length > 0 ? { cachefrom: req.cacheFrom } : {}),
+      ...(req.platform ? { platform: req.platform } : {}),
+    };
+    const stream = await call(op, () => client.buildImage(req.context as never, query as never) as unknown as Promise<Readable>);
+    const output = new BuildOutput();
     await new Promise<void>((resolve, reject) => {
-      let failure: string | null = null;
       client.modem.followProgress(
         stream,
-        (err: Error | null) => {
-          if (err) reject(wrap(op, err));
-          else if (failure !== null) reject(new DockerEngineError(op, null, failure));
-          else resolve();
-        },
-        (ev: { id?: string; status?: string; progress?: string; error?: string; errorDetail?: { message?: string } }) => {
-          if (ev.error || ev.errorDetail) {
-            failure = ev.errorDetail?.message ?? ev.error ?? 'pull failed';
-            return;
-          }
-          if (onProgress) onProgress([ev.id, ev.status, ev.progress].filter(Boolean).join(' '));
+        (err: Error | null) => (err ? reject(wrap(op, err)) : resolve()),
+        (ev: { stream?: string; aux?: { ID?: string }; error?: string; errorDetail?: { message?: string } }) => {
+          for (const line of output.push(ev)) onProgress?.(line);
         },
       );
     });
+    const result = output.result();
+    if ('error' in result) throw new BuildError(result.step, result.tail, result.error);
+    return { imageId: result.imageId };
+  }
+
+  async tagImage(source: string, ref: string): Promise<void> {
+    const colon = ref.lastIndexOf(':');
+    const [repo, tag] = colon > ref.lastIndexOf('/') ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, 'latest'];
+    await call(`tag image ${source} as ${ref}`, async () => (await this.client()).getImage(source).tag({ repo, tag }));
+  }
+
+  async pullImage(ref: string, onProgress?: (p: PullProgress) => void, auth?: RegistryAuth | null, limits?: PullLimits): Promise<void> {
+    const op = `pull image ${ref}`;
+    const watchdog = new PullWatchdog(limits);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // Aborting drops the request to the engine; the stream may then just close (followProgress
+        // would call that success), so the expiry rejects by itself and the finish callback stands aside.
+        watchdog.whenExpired((why) => reject(new DockerEngineError(op, null, why)));
+        void (async () => {
+          const client = await this.client();
+          // dockerode sends `authconfig` as the X-Registry-Auth header (base64 JSON), never in the URL.
+          const stream = (await call(op, () => client.pull(ref, { ...(auth ? { authconfig: auth } : {}), abortSignal: watchdog.signal }))) as Readable;
+          let failure: string | null = null;
+          client.modem.followProgress(
+            stream,
+            (err: Error | null) => {
+              if (watchdog.expired !== null) return;
+              if (err) reject(wrap(op, err));
+              else if (failure !== null) reject(new DockerEngineError(op, null, failure));
+              else resolve();
+            },
+            (ev: { id?: string; status?: string; progress?: string; error?: string; errorDetail?: { message?: string } }) => {
+              watchdog.progress();
+              if (ev.error || ev.errorDetail) {
+                failure = ev.errorDetail?.message ?? ev.error ?? 'pull failed';
+                return;
+              }
+              if (onProgress) onProgress({ id: ev.id ?? null, status: ev.status ?? '', progress: ev.progress ?? null });
+            },
+          );
+        })().catch((e: unknown) => {
+          if (watchdog.expired === null) reject(e);
+        });
+      });
+    } finally {
+      watchdog.done();
+    }
   }
 
   async createContainer(spec: ServiceSpec, name: string, labels: Record<string, string>, opts: CreateContainerOptions = {}): Promise<string> {
@@ -311,13 +387,13 @@ export class DockerodeDocker implements DockerPort {
       // _query/_body: the name goes in the query string, the spec only in the
       // body (dockerode would otherwise also serialize the whole body, env
       // values included, into the URL).
-      client.createContainer({ _query: { name }, _body: body } as unknown as Dockerode.ContainerCreateOptions),
+      client.createContainer({ _query: spec.platform !== undefined ? { name, platform: spec.platform } : { name }, _body: body } as unknown as Dockerode.ContainerCreateOptions),
     );
     const id = created.id;
     if (spec.networkMode === null && !apiAtLeast(api, MULTI_NETWORK_CREATE_API)) {
       for (const net of networksInOrder(spec).slice(1)) {
         try {
-          await this.connect(net.name, id, endpointSettings(spec.name, net, aliases), `create container ${name}: connect network ${net.name}`);
+          await this.connect(net.name, id, endpointSettings(spec.name, net, aliases, endpointLinks(spec)), `create container ${name}: connect network ${net.name}`);
         } catch (err) {
           // Never leave a container behind that lacks a network of its spec.
           await this.removeContainer(id, true).catch(() => undefined);
@@ -370,7 +446,7 @@ export class DockerodeDocker implements DockerPort {
    * createContainer does). Already attached is an error: the existing
    * endpoint's aliases may differ from the ones asked for.
    */
-  async connectNetwork(network: string, containerId: string, opts: Pick<ServiceNetwork, 'aliases' | 'ipv4Address' | 'ipv6Address'>): Promise<void> {
+  async connectNetwork(network: string, containerId: string, opts: Pick<ServiceNetwork, 'aliases' | 'ipv4Address' | 'ipv6Address' | 'interfaceName'>): Promise<void> {
     const ep = endpointSettings('', opts);
     ep.Aliases = [...new Set(opts.aliases)];
     await this.connect(network, containerId, ep, `connect container ${containerId} to network ${network}`);
@@ -418,10 +494,20 @@ export class DockerodeDocker implements DockerPort {
     };
   }
 
-  async exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+  async exec(id: string, cmd: string[], timeoutMs: number, opts: ExecOptions = {}): Promise<{ exitCode: number; output: string }> {
     const what = `exec in container ${id}: ${JSON.stringify(cmd)}`;
     const container = (await this.client()).getContainer(id);
-    const exec = await call(what, () => container.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false }));
+    const settings = {
+      Cmd: cmd,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      ...(opts.user !== undefined ? { User: opts.user } : {}),
+      ...(opts.privileged ? { Privileged: true } : {}),
+      ...(opts.workingDir !== undefined ? { WorkingDir: opts.workingDir } : {}),
+      ...(opts.env ? { Env: opts.env } : {}),
+    };
+    const exec = await call(what, () => container.exec(settings));
     const started = Date.now();
     const stream = (await call(what, () => exec.start({ hijack: true, stdin: false }))) as NodeJS.ReadWriteStream & { destroy(): void };
     const out = new TailBuffer(EXEC_OUTPUT_LIMIT);
@@ -549,27 +635,15 @@ export class DockerodeDocker implements DockerPort {
             return;
           }
           streams.push(stream);
-          let buf = '';
-          stream.on('data', (chunk: Buffer) => {
-            buf += chunk.toString('utf8');
-            let nl: number;
-            while ((nl = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, nl).trim();
-              buf = buf.slice(nl + 1);
-              if (line === '') continue;
-              let ev: RawEvent;
-              try {
-                ev = JSON.parse(line) as RawEvent;
-              } catch {
-                fail(new Error(`docker events (${what}): unparsable line: ${line.slice(0, 200)}`));
-                return;
-              }
-              queue = queue.then(() => (closed ? undefined : handle(ev))).catch((err: unknown) => fail(wrap(`docker events (${what})`, err)));
-            }
-          });
-          stream.on('error', (err: Error) => fail(wrap(`docker events (${what})`, err)));
-          stream.on('end', () => fail(new Error(`docker events (${what}): the engine closed the event stream`)));
-          stream.on('close', () => fail(new Error(`docker events (${what}): the event stream closed`)));
+          readEventLines(
+            stream,
+            `docker events (${what})`,
+            (ev) => {
+              queue = queue.then(() => (closed ? undefined : handle(ev as RawEvent))).catch((err: unknown) => fail(wrap(`docker events (${what})`, err)));
+            },
+            fail,
+            (err) => wrap(`docker events (${what})`, err),
+          );
         },
         (err: unknown) => fail(wrap(`docker events (${what})`, err)),
       );

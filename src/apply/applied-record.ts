@@ -1,4 +1,5 @@
 import { sha256Hex } from '../compose/hash.js';
+import { redactFileIds } from '../files/reasons.js';
 import type { AppliedRecord, AppliedStack, RedactedServiceSpec } from '../model/applied.js';
 import type { DesiredState, ServiceSpec } from '../model/desired.js';
 
@@ -10,7 +11,8 @@ export function hashEnvValue(salt: string, value: string): string {
 export function redactService(spec: ServiceSpec, salt: string): RedactedServiceSpec {
   const environment: Record<string, string> = {};
   for (const [k, v] of Object.entries(spec.environment)) if (v !== null) environment[k] = hashEnvValue(salt, v);
-  return { ...spec, environment };
+  const files = redactFileIds(spec.files, salt);
+  return { ...spec, environment, ...(files ? { files } : {}) };
 }
 
 export function buildAppliedRecord(desired: DesiredState, revision: string | null, source: string, salt: string, appliedAt: Date): AppliedRecord {

@@ -2,46 +2,29 @@ import PQueue from 'p-queue';
 import { RETIRED_SUFFIX, TEMP_SUFFIX } from '../labels.js';
 import type { BerthSettings, DesiredState, ServiceSpec } from '../model/desired.js';
 import type { Op, Plan, ServiceRecreateOp } from '../model/plan.js';
+import { replicaNames } from '../model/replicas.js';
+import type { ApplyResult, OpResult, OpStatus } from '../model/outcome.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerPort } from '../ports/docker.js';
 import { waitForCondition } from '../rollout/gates.js';
 import { recreate } from '../rollout/recreate.js';
+import { rollingUpdate } from '../rollout/rolling.js';
 import { startFirst } from '../rollout/start-first.js';
 import { RolloutFailure, type BakeGate, type RolloutReport } from '../rollout/types.js';
 import { containerLabels, networkLabels, volumeLabels } from './labels-for.js';
+import { withHooks } from './hooks.js';
+import type { CredentialsPort } from '../ports/registry.js';
+import { digestLabel, imageOps, prepareImages, pullLimits, pullRefOf, withRunImage, type PreparedImages, type PullReporter } from './prepare-images.js';
 
-export type OpStatus = 'ok' | 'failed' | 'skipped';
+export type { ApplyResult, OpResult, OpStatus } from '../model/outcome.js';
 
-export interface OpResult {
-  id: string;
-  kind: Op['kind'];
-  action: Op['action'];
-  object: string;
-  status: OpStatus;
-  durationMs: number;
-  /** Why it failed or was skipped. */
-  error?: string;
-  /** For `service.recreate`: how the rollout went (strategy, result, the gate that stopped it). */
-  rollout?: RolloutReport;
-}
 
-export interface ApplyResult {
-  ok: boolean;
-  results: OpResult[];
-  durationMs: number;
-  /** `<stack>/<service>` of services whose desired spec is not what the host runs now. */
-  notApplied: Set<string>;
-  /** True when a stop signal ended the apply between ops. */
-  aborted: boolean;
-  /** Images berth pulled in this apply (for image retention). */
-  pulled: string[];
-}
-
-export interface ApplyReporter {
+export interface ApplyReporter extends PullReporter {
   /** Called once with the plan about to be applied. */
   planned?(plan: Plan): void;
   started?(op: Op): void;
-  progress?(op: Op, message: string): void;
+  /** `op` is only named by its object: a build of `pull_policy: build` reports before any op exists. */
+  progress?(op: Pick<Op, 'object'>, message: string): void;
   finished?(op: Op, result: OpResult): void;
 }
 
@@ -59,6 +42,10 @@ export interface ApplyContext {
   replace?: ReplaceContainer;
   /** The gate between "new container ready" and "old container goes" (the Traefik bake). */
   bake?: BakeGate;
+  /** Registry credentials for pulls (the docker config); none = anonymous pulls. */
+  credentials?: CredentialsPort;
+  /** Set by applyPlan from the prepare phase: digests for the `io.berth.image-digest` label. */
+  prepared?: PreparedImages;
 }
 
 export type ReplaceContainer = (op: ServiceRecreateOp, ctx: ApplyContext) => Promise<RolloutReport>;
@@ -70,10 +57,16 @@ export type ReplaceContainer = (op: ServiceRecreateOp, ctx: ApplyContext) => Pro
  * beyond "did this op succeed": an op whose dependency failed is skipped,
  * a service is skipped when a network or volume it needs could not be made.
  */
-export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyResult> {
+export async function applyPlan(plan: Plan, given: ApplyContext): Promise<ApplyResult> {
+  // post_start / pre_stop hooks run around every start and stop of a service's container.
+  let ctx: ApplyContext = { ...given, docker: withHooks(given.docker, given.desired) };
   const start = ctx.clock.now();
   if (plan.errors.length > 0) throw new Error('refusing to apply a plan with errors');
   ctx.reporter?.planned?.(plan);
+  const limits = pullLimits(ctx.settings);
+  const prepared = await prepareImages(plan.ops, { docker: ctx.docker, clock: ctx.clock, credentials: ctx.credentials, reporter: ctx.reporter, signal: ctx.signal, limits });
+  if (prepared.failures.size > 0) return refused(plan, ctx, start, prepared);
+  ctx = { ...ctx, prepared };
   const results = new Map<string, OpResult>();
   const done = new Map<string, Promise<OpStatus>>();
   const failedObjects = new Set<string>();
@@ -119,8 +112,31 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyRes
     durationMs: ctx.clock.now() - start,
     notApplied,
     aborted,
-    pulled: [...(pulledBy.get(ctx) ?? [])],
+    pulled: prepared.pulled,
   };
+}
+
+/**
+ * An image could not be had: nothing was touched. The ops that needed it
+ * failed (with the registry's answer), every other op was skipped.
+ */
+function refused(plan: Plan, ctx: ApplyContext, start: number, prepared: PreparedImages): ApplyResult {
+  const failedImage = new Map(imageOps(plan.ops).flatMap((op) => {
+    const ref = pullRefOf(op);
+    const why = ref ? prepared.failures.get(ref) : undefined;
+    return why ? [[op.id, why] as const] : [];
+  }));
+  const missing = [...prepared.failures.keys()].join(', ');
+  const results = plan.ops.map((op): OpResult => {
+    const why = failedImage.get(op.id);
+    const r: OpResult = why
+      ? { id: op.id, kind: op.kind, action: op.action, object: op.object, status: 'failed', durationMs: 0, error: `${why}; nothing was changed` }
+      : skipped(op, `not started: ${missing} could not be pulled, so the plan changed nothing`);
+    ctx.reporter?.finished?.(op, r);
+    return r;
+  });
+  const notApplied = new Set(plan.ops.flatMap((op) => ('service' in op && typeof op.service === 'object' ? [`${op.stack}/${op.service.name}`] : [])));
+  return { ok: false, results, durationMs: ctx.clock.now() - start, notApplied, aborted: false, pulled: prepared.pulled };
 }
 
 /** Consecutive ops of the same wave and direction form a phase. */
@@ -145,7 +161,7 @@ function objectKey(op: Op): string {
 }
 
 function neededObjects(op: Op): string[] {
-  if (op.kind !== 'service.create' && op.kind !== 'service.recreate' && op.kind !== 'service.start') return [];
+  if (op.kind !== 'service.create' && op.kind !== 'service.recreate' && op.kind !== 'service.rolling' && op.kind !== 'service.start') return [];
   const s = op.service;
   return [
     ...s.networks.map((n) => `network ${n.name}`),
@@ -207,24 +223,21 @@ async function executeOp(op: Op, ctx: ApplyContext): Promise<RolloutReport | voi
       return;
     case 'service.create': {
       await waitForDependencies(op.service, ctx, op);
-      if (op.pull) await pull(op.service.image, ctx, op);
-      const id = await docker.createContainer(op.service, op.service.containerName, containerLabels(op.service, ctx.revision));
+      const id = await docker.createContainer(withRunImage(op).service, op.service.containerName, { ...containerLabels(op.service, ctx.revision), ...digestLabel(ctx.prepared, op) });
       await docker.startContainer(id);
       return;
     }
     case 'service.recreate':
+    case 'service.rolling':
       await waitForDependencies(op.service, ctx, op);
-      if (op.pull) {
-        try {
-          await pull(op.service.image, ctx, op);
-        } catch (e) {
-          // Not a rollout failure: the old container was not touched, and a registry hiccup is worth a retry (with backoff).
-          throw new Error(`${(e as Error).message}; the old container keeps running`);
-        }
+      // The image was pulled in the prepare phase; a pinned one runs by image ID.
+      if (op.kind === 'service.rolling') {
+        return rollingUpdate(withRunImage(op), { ...rolloutContext(op, ctx), labels: (spec) => ({ ...containerLabels(spec, ctx.revision), ...digestLabel(ctx.prepared, op) }) });
       }
-      return (ctx.replace ?? rollout)(op, ctx);
+      return (ctx.replace ?? rollout)(withRunImage(op), ctx);
     case 'service.start':
       await waitForDependencies(op.service, ctx, op);
+      if (op.restart) await docker.stopContainer(op.containerId);
       await docker.startContainer(op.containerId);
       return;
     case 'service.connect':
@@ -247,17 +260,6 @@ async function executeOp(op: Op, ctx: ApplyContext): Promise<RolloutReport | voi
   }
 }
 
-/** Images each apply pulled, keyed by its context (no module state shared between applies). */
-const pulledBy = new WeakMap<ApplyContext, Set<string>>();
-
-async function pull(image: string, ctx: ApplyContext, op: Op): Promise<void> {
-  ctx.reporter?.progress?.(op, `pulling ${image}`);
-  await ctx.docker.pullImage(image);
-  const set = pulledBy.get(ctx) ?? new Set<string>();
-  set.add(image);
-  pulledBy.set(ctx, set);
-}
-
 async function waitForDependencies(spec: ServiceSpec, ctx: ApplyContext, op: Op): Promise<void> {
   const stack = ctx.desired.stacks.find((s) => s.name === spec.stack);
   for (const dep of spec.dependsOn) {
@@ -276,20 +278,23 @@ async function waitForDependencies(spec: ServiceSpec, ctx: ApplyContext, op: Op)
 
 /** The op's strategy (PRODUCT.md §8): start-first beside the old container, or recreate with rollback. */
 export const rollout: ReplaceContainer = (op, ctx) => {
-  const rctx = {
+  const rctx = { ...rolloutContext(op, ctx), labels: { ...containerLabels(op.service, ctx.revision), ...digestLabel(ctx.prepared, op) } };
+  return op.strategy === 'start-first' ? startFirst(op, rctx) : recreate(op, rctx);
+};
+
+function rolloutContext(op: Op, ctx: ApplyContext) {
+  return {
     docker: ctx.docker,
     clock: ctx.clock,
     settings: ctx.settings,
-    labels: containerLabels(op.service, ctx.revision),
     signal: ctx.signal,
     progress: (message: string) => ctx.reporter?.progress?.(op, message),
     bake: ctx.bake,
   };
-  return op.strategy === 'start-first' ? startFirst(op, rctx) : recreate(op, rctx);
-};
+}
 
 function serviceByContainer(desired: DesiredState, name: string): ServiceSpec | undefined {
   const base = name.endsWith(TEMP_SUFFIX) ? name.slice(0, -TEMP_SUFFIX.length) : name.endsWith(RETIRED_SUFFIX) ? name.slice(0, -RETIRED_SUFFIX.length) : name;
-  for (const s of desired.stacks) for (const svc of s.services) if (svc.containerName === base) return svc;
+  for (const s of desired.stacks) for (const svc of s.services) if (replicaNames(svc).includes(base)) return svc;
   return undefined;
 }

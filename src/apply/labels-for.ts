@@ -1,5 +1,7 @@
 import type { NetworkSpec, ServiceSpec, VolumeSpec } from '../model/desired.js';
 import { LABEL } from '../labels.js';
+import { containerNumber } from '../model/replicas.js';
+import { snapshotKeys } from '../files/snapshot.js';
 
 /** The ownership labels every object berth creates carries (PRODUCT.md §3). */
 function ownership(stack: string, revision: string | null): Record<string, string> {
@@ -13,13 +15,15 @@ function ownership(stack: string, revision: string | null): Record<string, strin
 
 /** Labels of a berth container: the service's own, then berth's and Compose's (which win). */
 export function containerLabels(spec: ServiceSpec, revision: string | null): Record<string, string> {
+  const files = snapshotKeys(spec);
   return {
     ...spec.labels,
+    ...(files.length > 0 ? { [LABEL.files]: files.join(',') } : {}),
     ...ownership(spec.stack, revision),
     [LABEL.service]: spec.name,
     [LABEL.configHash]: spec.configHash,
     [LABEL.composeService]: spec.name,
-    [LABEL.composeContainerNumber]: '1',
+    [LABEL.composeContainerNumber]: String(containerNumber(spec)),
     [LABEL.composeOneoff]: 'False',
   };
 }

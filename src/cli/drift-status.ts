@@ -1,15 +1,19 @@
 import { buildAppliedRecord } from '../apply/applied-record.js';
 import { detectDrift } from '../drift/detect.js';
+import { serviceReplicas } from '../drift/replica-status.js';
 import { LABEL } from '../labels.js';
 import type { AppliedRecord } from '../model/applied.js';
 import { observe } from '../observe/observe.js';
-import { loadSource, type CliContext } from './context.js';
+import { loadSource, type CliContext, type LoadedSource } from './context.js';
+import { onRecordedHosts, onTargets } from './targets.js';
 import { renderDiagnostic } from './render-diagnostics.js';
+import { driftOnSwarm, statusOnSwarm } from './swarm.js';
 
 export interface DriftOptions {
   repo?: string;
   branch: string;
   json?: boolean;
+  host?: string;
 }
 
 /**
@@ -18,9 +22,22 @@ export interface DriftOptions {
  * applied, the repository's desired state (`--repo`, default `.`).
  */
 export async function runDrift(ctx: CliContext, opts: DriftOptions): Promise<number> {
+  // With berth.yaml `hosts:`, each host against its own record (the repository names the hosts; else the recorded ones).
+  if (opts.repo !== undefined) {
+    const loaded = await loadSource(ctx, opts.repo, opts.branch);
+    if (loaded.desired && loaded.desired.settings.hosts.length > 0) {
+      const desired = loaded.desired;
+      return onTargets(ctx, desired, opts, (tctx, part, target) => (target.spec?.mode === 'swarm' ? driftOnSwarm(tctx, opts.json) : driftOn(tctx, opts, { ...loaded, desired: part })));
+    }
+    if (loaded.desired) return driftOn(ctx, opts, loaded);
+  }
+  return onRecordedHosts(ctx, opts, (tctx, spec) => (spec?.mode === 'swarm' ? driftOnSwarm(tctx, opts.json) : driftOn(tctx, opts, null)));
+}
+
+async function driftOn(ctx: CliContext, opts: DriftOptions, preloaded: LoadedSource | null): Promise<number> {
   let baseline: AppliedRecord | null = await ctx.state.readApplied();
   if (!baseline) {
-    const { source, desired, diagnostics } = await loadSource(ctx, opts.repo ?? '.', opts.branch);
+    const { source, desired, diagnostics } = preloaded ?? (await loadSource(ctx, opts.repo ?? '.', opts.branch));
     if (!desired) {
       for (const d of diagnostics.filter((x) => x.severity === 'error')) ctx.io.err(renderDiagnostic(d));
       ctx.io.err('nothing applied yet on this host, and the repository is invalid');
@@ -43,7 +60,11 @@ export async function runDrift(ctx: CliContext, opts: DriftOptions): Promise<num
 }
 
 /** `berth status`: applied revision and, per stack, each service's state and health. */
-export async function runStatus(ctx: CliContext, opts: { json?: boolean }): Promise<number> {
+export async function runStatus(ctx: CliContext, opts: { json?: boolean; host?: string }): Promise<number> {
+  return onRecordedHosts(ctx, opts, (tctx, spec) => (spec?.mode === 'swarm' ? statusOnSwarm(tctx, opts.json) : statusOn(tctx, opts)));
+}
+
+async function statusOn(ctx: CliContext, opts: { json?: boolean }): Promise<number> {
   const applied = await ctx.state.readApplied();
   const history = await ctx.state.readHistory(1);
   const live = await observe(await ctx.docker());
@@ -52,6 +73,7 @@ export async function runStatus(ctx: CliContext, opts: { json?: boolean }): Prom
     name: s.name,
     services: s.services.map((svc) => {
       const c = byName.get(svc.containerName);
+      const scaled = serviceReplicas(svc, byName);
       return {
         name: svc.name,
         container: svc.containerName,
@@ -60,7 +82,8 @@ export async function runStatus(ctx: CliContext, opts: { json?: boolean }): Prom
         state: c ? c.state : 'missing',
         health: c?.health ?? null,
         status: c?.status ?? null,
-        inSync: !!c && c.labels[LABEL.configHash] === svc.configHash,
+        inSync: scaled.replicas.every((r) => byName.get(r.container)?.labels[LABEL.configHash] === svc.configHash),
+        replicas: { desired: scaled.desired, running: scaled.running, containers: scaled.replicas },
       };
     }),
   }));
@@ -80,7 +103,8 @@ export async function runStatus(ctx: CliContext, opts: { json?: boolean }): Prom
     const width = Math.max(...s.services.map((x) => x.name.length), 4);
     for (const x of s.services) {
       const health = x.health ? ` (${x.health})` : '';
-      ctx.io.out(`  ${x.name.padEnd(width)}  ${x.state}${health}${x.inSync ? '' : '  [differs from the applied spec]'}  ${x.image}`);
+      const state = x.replicas.desired === 1 ? `${x.state}${health}` : `${x.replicas.running}/${x.replicas.desired} running`;
+      ctx.io.out(`  ${x.name.padEnd(width)}  ${state}${x.inSync ? '' : '  [differs from the applied spec]'}  ${x.image}`);
     }
   }
   return 0;

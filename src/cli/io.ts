@@ -3,6 +3,8 @@ export interface CliIO {
   out(line: string): void;
   err(line: string): void;
   env: Record<string, string | undefined>;
+  /** Output goes to a terminal (progress lines are worth printing). */
+  isTTY?: boolean;
 }
 
 export function processIO(): CliIO {
@@ -10,5 +12,6 @@ export function processIO(): CliIO {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
     env: process.env,
+    isTTY: process.stdout.isTTY === true,
   };
 }

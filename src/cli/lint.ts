@@ -1,4 +1,6 @@
-import { loadDesiredState } from '../compose/load.js';
+import { hostAgeIdentities } from '../adapters/secrets-host.js';
+import { loadDesiredStateWithSecrets } from '../compose/load-secrets.js';
+import { SopsKeyring } from '../secrets/keyring.js';
 import { counts, lint, lintExitCode } from '../lint/lint.js';
 import type { Finding } from '../lint/finding.js';
 import { lintJson, renderFindingLine, renderLintText } from '../lint/render.js';
@@ -20,7 +22,8 @@ export interface LintCliOptions {
  */
 export async function runLint(io: CliIO, opts: LintCliOptions, context: () => Promise<CliContext>): Promise<number> {
   const dir = isRemoteRepo(opts.repo) ? (await (await context()).git.fetch(opts.repo, opts.branch)).dir : opts.repo;
-  const loaded = loadDesiredState(dir, { env: io.env });
+  const keyring = new SopsKeyring(hostAgeIdentities(io.env).keys);
+  const loaded = await loadDesiredStateWithSecrets(dir, { env: io.env, secrets: { keyring, salt: 'lint', materialDir: '/run/berth/lint' } });
   if (!loaded.state) {
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
     if (opts.json) io.out(JSON.stringify({ valid: false, errors }, null, 2));

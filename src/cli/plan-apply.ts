@@ -1,25 +1,44 @@
 import type { OpResult } from '../apply/apply.js';
-import { loadDesiredState } from '../compose/load.js';
+import { loadDesiredStateWithSecrets } from '../compose/load-secrets.js';
 import type { YamlSource } from '../compose/yaml-source.js';
 import type { Finding } from '../lint/finding.js';
 import { counts, lint } from '../lint/lint.js';
 import { renderLintBlock } from '../lint/render.js';
+import { renderLintSummary } from '../lint/summary.js';
 import { reconcile } from '../loop/reconcile.js';
 import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic, Location } from '../model/errors.js';
 import type { Op, PlanError } from '../model/plan.js';
+import { summarizeNotices } from '../plan/notices.js';
 import { renderPlanJson, renderPlanText } from '../plan/render.js';
 import { isRemoteRepo, type DesiredSource } from '../ports/git.js';
 import { resolveSource, type CliContext } from './context.js';
+import { onTargets } from './targets.js';
+import { applyOnSwarm, planOnSwarm } from './swarm.js';
 import { refuseOnLintErrors } from './lint.js';
 import { planErrorDiagnostics } from './plan-error-diagnostics.js';
 import { desiredStateLine, repoWhere } from './repo-line.js';
 import { renderDiagnostic } from './render-diagnostics.js';
+import { pullLines } from './pull-lines.js';
 
 export interface PlanOptions {
   repo: string;
   branch: string;
   json?: boolean;
+  /** plan: ask the registries about every tag (`--refresh`). */
+  refresh?: boolean;
+  /** `berth plan --lint=full`: every lint finding and notice below the plan, not the summary. */
+  lint?: string;
+  /** `--host NAME`: only that host of berth.yaml `hosts:`. */
+  host?: string;
+}
+
+type Ready = { desired: DesiredState; findings: Finding[]; sources: ReadonlyMap<string, YamlSource> };
+
+/** One host's share of the lint findings. */
+function findingsOn(findings: Finding[], desired: DesiredState): Finding[] {
+  const stacks = new Set(desired.stacks.map((s) => s.name));
+  return findings.filter((f) => stacks.has(f.stack));
 }
 
 /** Print validation problems of an invalid desired state (exit 1, nothing changed). */
@@ -36,12 +55,12 @@ function reportInvalid(ctx: CliContext, diagnostics: Diagnostic[], json: boolean
  * under `lint.errors` fired; otherwise the state goes to reconcile preloaded,
  * so it is read once.
  */
-function prepare(
+async function prepare(
   ctx: CliContext,
   source: DesiredSource,
   json: boolean | undefined,
-): { desired: DesiredState; findings: Finding[]; sources: ReadonlyMap<string, YamlSource> } | null {
-  const loaded = loadDesiredState(source.dir, { env: ctx.io.env, validators: ctx.validators });
+): Promise<{ desired: DesiredState; findings: Finding[]; sources: ReadonlyMap<string, YamlSource> } | null> {
+  const loaded = await loadDesiredStateWithSecrets(source.dir, { env: ctx.io.env, validators: ctx.validators, secrets: await ctx.secrets() });
   if (!loaded.state) {
     reportInvalid(ctx, loaded.diagnostics, json);
     return null;
@@ -52,12 +71,29 @@ function prepare(
   return { desired: loaded.state, findings, sources: loaded.sources };
 }
 
-/** `berth plan`: 0 in sync · 2 changes pending · 1 error. */
+/** `berth plan`: 0 in sync · 2 changes pending · 1 error. With `hosts:`, one plan per host, grouped. */
 export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<number> {
   const source = await resolveSource(ctx, opts.repo, opts.branch);
-  const ready = prepare(ctx, source, opts.json);
+  const ready = await prepare(ctx, source, opts.json);
   if (!ready) return 1;
-  const r = await reconcile(source, { docker: await ctx.docker(), state: ctx.state, clock: ctx.clock, env: ctx.io.env }, 'plan', ready.desired);
+  const perHost = ready.desired.settings.hosts.length > 0;
+  if (perHost && !opts.json) ctx.io.out(desiredStateLine(source, isRemoteRepo(opts.repo)) + '\n');
+  return onTargets(ctx, ready.desired, opts, (tctx, desired, target) =>
+    target.spec?.mode === 'swarm' ? planOnSwarm(tctx, desired, source, opts.json) : planOn(tctx, opts, source, { ...ready, desired, findings: findingsOn(ready.findings, desired) }, !perHost),
+  );
+}
+
+async function planOn(ctx: CliContext, opts: PlanOptions, source: DesiredSource, ready: Ready, repoLine: boolean): Promise<number> {
+  const r = await reconcile(
+    source,
+    { docker: await ctx.docker(), state: ctx.state, clock: ctx.clock, env: ctx.io.env, registry: ctx.registry, refresh: opts.refresh, files: ctx.files },
+    'plan',
+    ready.desired,
+  );
+  if (r.outcome === 'invalid') {
+    reportInvalid(ctx, r.diagnostics, opts.json);
+    return 1;
+  }
   const plan = r.plan!;
   // Lint findings are warnings here: they never change the plan or its exit code.
   const findings = ready.findings;
@@ -67,7 +103,10 @@ export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<numbe
     const errors = jsonErrors(plan.errors, located);
     ctx.io.out(JSON.stringify({ repo: repoWhere(source, remote), ...renderPlanJson(plan), errors, ...(findings.length > 0 ? { lint: { ...counts(findings), findings } } : {}) }, null, 2));
   } else {
-    ctx.io.out([desiredStateLine(source, remote), '', renderPlanText(plan).replace(/\n$/, ''), ...(findings.length > 0 ? ['', ...renderLintBlock(findings)] : [])].join('\n'));
+    const full = opts.lint === 'full';
+    const shown = full ? plan : { ...plan, warnings: summarizeNotices(plan.warnings) };
+    const lintLines = full ? renderLintBlock(findings) : renderLintSummary(findings);
+    ctx.io.out([...(repoLine ? [desiredStateLine(source, remote), ''] : []), renderPlanText(shown).replace(/\n$/, ''), ...(lintLines.length > 0 ? ['', ...lintLines] : [])].join('\n'));
     // The plan names each error's object; these say where it is declared.
     for (const d of located) ctx.io.err(renderDiagnostic(d));
   }
@@ -75,13 +114,19 @@ export async function runPlan(ctx: CliContext, opts: PlanOptions): Promise<numbe
   return plan.ops.length === 0 ? 0 : 2;
 }
 
-/** `berth apply`: 0 converged · 1 failed (what failed, what was left as it was). */
+/** `berth apply`: 0 converged · 1 failed (what failed, what was left as it was). With `hosts:`, every host concurrently. */
 export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<number> {
   const source = await resolveSource(ctx, opts.repo, opts.branch);
-  const rev = source.revision ? source.revision.slice(0, 12) : 'the working tree';
-  const ready = prepare(ctx, source, opts.json);
+  const ready = await prepare(ctx, source, opts.json);
   if (!ready) return 1;
-  if (!opts.json) for (const line of renderLintBlock(ready.findings)) ctx.io.err(line);
+  if (!opts.json) for (const line of renderLintSummary(ready.findings)) ctx.io.err(line);
+  return onTargets(ctx, ready.desired, { ...opts, stream: true, record: true }, (tctx, desired, target) =>
+    target.spec?.mode === 'swarm' ? applyOnSwarm(tctx, desired, source, opts.json) : applyOn(tctx, opts, source, { ...ready, desired }),
+  );
+}
+
+async function applyOn(ctx: CliContext, opts: PlanOptions, source: DesiredSource, ready: Ready): Promise<number> {
+  const rev = source.revision ? source.revision.slice(0, 12) : 'the working tree';
   let width = 0;
   const r = await reconcile(
     source,
@@ -91,9 +136,16 @@ export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<numb
       clock: ctx.clock,
       env: ctx.io.env,
       bake: ctx.bake,
+      credentials: ctx.credentials,
+      registry: ctx.registry,
+      secretFiles: ctx.secretFiles,
+      files: ctx.files,
+      // One line per build; in --json the builds are listed in the result.
+      onBuild: opts.json ? undefined : (b) => ctx.io.out(`  ${b.result === 'failed' ? '✗' : '⚙'} ${b.object}  ${b.result} ${b.tag} (${(b.durationMs / 1000).toFixed(1)}s)`),
       reporter: opts.json
         ? undefined
         : {
+            ...pullLines(ctx.io),
             planned: (plan) => {
               width = Math.max(0, ...plan.ops.map((o) => o.object.length));
               ctx.io.out(`Applying ${rev}: ${plan.ops.length} ${plan.ops.length === 1 ? 'change' : 'changes'}`);
@@ -105,10 +157,14 @@ export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<numb
     'apply',
     ready.desired,
   );
+  if (r.outcome === 'invalid') {
+    reportInvalid(ctx, r.diagnostics, opts.json);
+    return 1;
+  }
   const plan = r.plan!;
   if (plan.errors.length > 0) {
     const located = planErrorDiagnostics(ready.desired, ready.sources, plan.errors);
-    if (opts.json) ctx.io.out(JSON.stringify({ ...renderPlanJson(plan), errors: jsonErrors(plan.errors, located), result: 'refused' }, null, 2));
+    if (opts.json) ctx.io.out(JSON.stringify({ ...renderPlanJson(plan), errors: jsonErrors(plan.errors, located), result: 'refused', ...(r.builds ? { builds: r.builds } : {}) }, null, 2));
     else for (const d of located) ctx.io.err(renderDiagnostic(d));
     ctx.io.err('the plan has errors; nothing was changed');
     return 1;
@@ -121,7 +177,7 @@ export async function runApply(ctx: CliContext, opts: PlanOptions): Promise<numb
   const result = r.apply!;
   const failed = result.results.filter((x) => x.status !== 'ok');
   if (opts.json) {
-    ctx.io.out(JSON.stringify({ revision: source.revision, result: r.outcome, durationMs: result.durationMs, summary: plan.summary, ops: result.results }, null, 2));
+    ctx.io.out(JSON.stringify({ revision: source.revision, result: r.outcome, durationMs: result.durationMs, summary: plan.summary, ...(r.builds ? { builds: r.builds } : {}), ops: result.results }, null, 2));
     return result.ok ? 0 : 1;
   }
   const secs = (result.durationMs / 1000).toFixed(1);
@@ -167,6 +223,7 @@ function pastTense(op: Op): string {
       return 'created';
     case 'network.recreate':
     case 'service.recreate':
+    case 'service.rolling':
       return 'recreated';
     case 'service.start':
       return 'started';

@@ -18,7 +18,9 @@ export function planErrorDiagnostics(desired: DesiredState, sources: ReadonlyMap
     // The plan names volumes and networks by their Docker name, services by their name.
     let path: PathSeg[] = [];
     let key = true;
-    if (e.code.startsWith('volume-')) {
+    if (e.path) {
+      path = e.path;
+    } else if (e.code.startsWith('volume-')) {
       const v = stack.volumes.find((x) => x.name === e.object);
       if (v) path = ['volumes', v.key];
     } else if (e.code.startsWith('network-')) {
@@ -26,7 +28,9 @@ export function planErrorDiagnostics(desired: DesiredState, sources: ReadonlyMap
       if (n) path = ['networks', n.key];
     } else {
       const svc = stack.services.find((s) => s.name === e.object);
-      if (svc && e.code === 'image-missing') {
+      if (svc && e.code === 'build-failed') {
+        path = ['services', svc.name, 'build'];
+      } else if (svc && e.code === 'image-missing') {
         path = ['services', svc.name, 'image'];
         key = false;
       } else if (svc) {

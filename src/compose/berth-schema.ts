@@ -38,6 +38,17 @@ export const X_BERTH_SCHEMA = {
       additionalProperties: false,
       properties: { ignore: ruleIds },
     },
+    // Which of semver/pattern is set, and whether its range or expression parses, is checked in src/images/policy-diagnostics.ts.
+    imagePolicy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        semver: { type: 'string', minLength: 1 },
+        pattern: { type: 'string', minLength: 1 },
+        order: { enum: ['alphabetical', 'numerical'] },
+        commit: { enum: ['pull-request', 'direct'] },
+      },
+    },
   },
 } as const;
 
@@ -74,7 +85,7 @@ export const BERTH_YAML_SCHEMA = {
     images: {
       type: 'object',
       additionalProperties: false,
-      properties: { prune: { type: 'boolean' }, keepRevisions: { type: 'integer', minimum: 1 } },
+      properties: { prune: { type: 'boolean' }, keepRevisions: { type: 'integer', minimum: 1 }, pullStallSeconds: { type: 'integer', minimum: 0 }, pullTimeoutSeconds: { type: 'integer', minimum: 0 } },
     },
     prune: {
       type: 'object',
@@ -96,6 +107,37 @@ export const BERTH_YAML_SCHEMA = {
       properties: { api: { type: 'string', minLength: 1 }, circuitBreaker: { type: 'string' } },
     },
     notify: { type: 'array', items: notifier },
+    forge: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'repo', 'token'],
+      properties: {
+        type: { enum: ['github', 'gitea', 'gitlab'] },
+        url: { type: 'string', minLength: 1 },
+        repo: { type: 'string', minLength: 1 },
+        token: { type: 'string' },
+      },
+    },
+    hosts: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['docker', 'stacks'],
+        properties: {
+          docker: { type: 'string', pattern: '^(unix|tcp|ssh)://.+' },
+          tls: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['ca', 'cert', 'key'],
+            properties: { ca: { type: 'string', minLength: 1 }, cert: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } },
+          },
+          mode: { enum: ['engine', 'swarm'] },
+          stacks: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
     lint: {
       type: 'object',
       additionalProperties: false,

@@ -59,6 +59,8 @@ const CASTS: [string, Cast][] = [
   ['rollout.drainSeconds', INT],
   ['images.prune', BOOL],
   ['images.keepRevisions', INT],
+  ['images.pullStallSeconds', INT],
+  ['images.pullTimeoutSeconds', INT],
   ['prune.volumes', BOOL],
   ['stacks.*.selfHeal', BOOL],
   ['stacks.*.prune', BOOL],

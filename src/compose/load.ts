@@ -4,13 +4,18 @@ import type { DesiredStack, DesiredState } from '../model/desired.js';
 import { sortDiagnostics, type Diagnostic } from '../model/errors.js';
 import { parseDotenv } from './dotenv.js';
 import type { Lookup } from './interpolate.js';
+import { composeStackFiles } from './compose-files.js';
 import { interpolateTree } from './interpolate-tree.js';
+import { crossTargetReferenceDiagnostics, targetOf } from './hosts.js';
 import { normalizeStack } from './normalize.js';
+import { stackNameFromFolder } from './stack-name.js';
 import { referenceDiagnostics } from './references.js';
 import { createValidators, schemaDiagnostics, type Validators } from './schema.js';
 import { normalizeSettings } from './settings.js';
 import { unsupportedKeyDiagnostics } from './supported.js';
 import { decodeUtf8, fileDiag, parseYaml, type YamlSource } from './yaml-source.js';
+import { SopsKeyring } from '../secrets/keyring.js';
+import { RepoSecrets, type SecretsContext } from '../secrets/repo-secrets.js';
 
 /** The Compose file names `docker compose` looks for, in its order of preference. */
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -23,6 +28,10 @@ export interface LoadOptions {
   env?: Record<string, string | undefined>;
   /** Reuse compiled schemas across loads (the controller loads on every change). */
   validators?: Validators;
+  /** Identities and paths for SOPS files; without it an encrypted file is refused (no identity). See load-secrets.ts. */
+  secrets?: SecretsContext;
+  /** Refuse berth.yaml `hosts:` with this reason (a caller that drives one engine only: `berth run`). */
+  refuseHosts?: string;
 }
 
 export interface LoadResult {
@@ -34,6 +43,8 @@ export interface LoadResult {
    * after loading (`berth lint`) can point at FILE:LINE:COL without parsing again.
    */
   sources: ReadonlyMap<string, YamlSource>;
+  /** The SOPS files this load decrypted or refused (names only), and the decrypted files to mount. */
+  secrets: RepoSecrets;
 }
 
 export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadResult {
@@ -41,26 +52,33 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
   const validators = opts.validators ?? createValidators();
   const diagnostics: Diagnostic[] = [];
   const root = resolve(repoDir);
+  const secrets = new RepoSecrets(opts.secrets ?? { keyring: new SopsKeyring([]), salt: '', materialDir: '' });
 
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    return { state: null, diagnostics: [fileDiag(repoDir, 'repo-not-found', 'repository directory not found')], sources: new Map() };
+    return { state: null, diagnostics: [fileDiag(repoDir, 'repo-not-found', 'repository directory not found')], sources: new Map(), secrets };
   }
   const realRoot = realpathSync(root);
   const rel = (abs: string) => relative(root, abs).split(sep).join('/');
 
-  /** Read a file of the repo, refusing links that lead outside it. */
-  const readRepoFile = (abs: string): { text: string } | { error: Diagnostic } => {
+  /** Read a file of the repo, refusing links that lead outside it; a SOPS file is decrypted (verified) in memory. */
+  const readRepoFile = (abs: string, sops: 'decrypt' | 'refuse' = 'decrypt'): { text: string } | { error: Diagnostic } => {
     const real = realPathOrNull(abs);
     if (real === null) return { error: fileDiag(rel(abs), 'broken-link', BROKEN_LINK) };
     if (real !== realRoot && !real.startsWith(realRoot + sep)) {
       return { error: fileDiag(rel(abs), 'path-escapes-repo', 'this file is a symbolic link to a path outside the repository') };
     }
     if (!statSync(real).isFile()) return { error: fileDiag(rel(abs), 'not-a-file', 'not a regular file') };
-    return decodeUtf8(rel(abs), readFileSync(real));
+    const read = secrets.read(rel(abs), readFileSync(real));
+    if (read.kind === 'refused') return { error: fileDiag(rel(abs), 'sops', read.message) };
+    if (read.kind === 'decrypted' && sops === 'refuse') {
+      // Its values would reach plans and outputs; secrets belong in the .env, env_file or secrets: files.
+      return { error: fileDiag(rel(abs), 'sops', 'a SOPS-encrypted Compose or berth.yaml file is not supported: encrypt the stack\'s .env, an env_file or a secrets: file instead') };
+    }
+    return decodeUtf8(rel(abs), read.bytes);
   };
 
   const parseFile = (abs: string): YamlSource | null => {
-    const read = readRepoFile(abs);
+    const read = readRepoFile(abs, 'refuse');
     if ('error' in read) {
       diagnostics.push(read.error);
       return null;
@@ -113,14 +131,20 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
         diagnostics.push({ ...fileDiag(rel(dir), 'no-compose-file', `no Compose file (${COMPOSE_FILE_NAMES.join(', ')}); the directory is ignored`), severity: 'warning' });
         continue;
       }
-      if (!STACK_NAME.test(name)) {
-        diagnostics.push(fileDiag(rel(dir), 'stack-name', `stack name "${name}" is not a valid Compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit`));
+      const stackName = stackNameFromFolder(name);
+      if (!STACK_NAME.test(stackName)) {
+        diagnostics.push(fileDiag(rel(dir), 'stack-name', `folder "${name}" gives no valid Compose project name (lowercase letters, digits, "-" and "_", starting with a letter or digit)`));
+        continue;
+      }
+      const twin = stackEntries.find((s) => s.name === stackName);
+      if (twin) {
+        diagnostics.push(fileDiag(rel(dir), 'stack-name', `folder "${name}" gives the stack name "${stackName}", as ${rel(twin.dir)} does: rename one of them`));
         continue;
       }
       if (found.length > 1) {
         diagnostics.push({ ...fileDiag(rel(join(dir, found[1]!)), 'compose-file-ignored', `ignored: ${found[0]} in the same directory takes precedence`), severity: 'warning' });
       }
-      stackEntries.push({ name, dir, file: join(dir, found[0]!) });
+      stackEntries.push({ name: stackName, dir, file: join(dir, found[0]!) });
     }
     if (stackEntries.length === 0 && !diagnostics.some((d) => d.severity === 'error')) {
       // An empty desired state would, with prune on, remove everything berth manages.
@@ -128,13 +152,19 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
     }
   }
 
+  // Settings first: a stack on a `mode: swarm` host reads the swarm-only deploy keys.
+  const settings = normalizeSettings(settingsSource, validators, stackEntries.map((s) => s.name), diagnostics);
   const stacks: { stack: DesiredStack; source: YamlSource }[] = [];
   for (const entry of stackEntries) {
-    const loaded = loadStack(entry, root, env, validators, parseFile, readRepoFile, rel, diagnostics);
+    const swarm = targetOf(settings.hosts, entry.name)?.mode === 'swarm';
+    const loaded = loadStack({ ...entry, swarm }, root, env, validators, parseFile, readRepoFile, rel, diagnostics, secrets);
     if (loaded) stacks.push(loaded);
   }
   diagnostics.push(...referenceDiagnostics(stacks));
-  const settings = normalizeSettings(settingsSource, validators, stackEntries.map((s) => s.name), diagnostics);
+  diagnostics.push(...crossTargetReferenceDiagnostics(stacks, settings.hosts));
+  if (opts.refuseHosts && settings.hosts.length > 0 && settingsSource) {
+    diagnostics.push(settingsSource.diag('hosts-unsupported', ['hosts'], opts.refuseHosts, { key: true }));
+  }
 
   // A value the interpolation cast table could not convert ("30s" for an
   // integer) fails the schema too; the cast's message says it better, once.
@@ -142,9 +172,10 @@ export function loadDesiredState(repoDir: string, opts: LoadOptions = {}): LoadR
   const sorted = sortDiagnostics(diagnostics.filter((d) => !(d.code === 'schema' && castFailed.has(`${d.file}\0${d.path}`))));
   const ok = !sorted.some((d) => d.severity === 'error');
   return {
-    state: ok ? { root, settings, stacks: stacks.map((s) => s.stack) } : null,
+    state: ok ? { root, settings, stacks: stacks.map((s) => s.stack), ...(secrets.materials.paths.length > 0 ? { secretFiles: secrets.materials } : {}) } : null,
     diagnostics: sorted,
     sources: new Map(stacks.map((s) => [s.stack.name, s.source])),
+    secrets,
   };
 }
 
@@ -170,7 +201,7 @@ function entryExists(p: string): boolean {
 }
 
 function loadStack(
-  entry: { name: string; dir: string; file: string },
+  entry: { name: string; dir: string; file: string; swarm: boolean },
   root: string,
   env: Record<string, string | undefined>,
   validators: Validators,
@@ -178,6 +209,7 @@ function loadStack(
   readRepoFile: (abs: string) => { text: string } | { error: Diagnostic },
   rel: (abs: string) => string,
   diagnostics: Diagnostic[],
+  secrets: RepoSecrets,
 ): { stack: DesiredStack; source: YamlSource } | null {
   // .env values, interpolated against the process env; the process env wins (as in Compose).
   let dotenv: Record<string, string> = {};
@@ -203,11 +235,14 @@ function loadStack(
   }
   const it = interpolateTree(parsed, lookup);
   diagnostics.push(...it.diagnostics);
-  const source: YamlSource = { ...parsed, value: it.value };
+  const raw: YamlSource = { ...parsed, value: it.value };
 
   const local: Diagnostic[] = [];
-  local.push(...schemaDiagnostics(validators.compose, source, source.value, [], 'the Compose Specification'));
-  local.push(...unsupportedKeyDiagnostics(source));
+  local.push(...schemaDiagnostics(validators.compose, raw, raw.value, [], 'the Compose Specification'));
+  // `include` and `extends` assemble the stack from several files; its diagnostics point into each.
+  const declLookups = new Map<string, Lookup>();
+  const source = composeStackFiles(raw, entry, lookup, env, validators, parseFile, readRepoFile, rel, local, declLookups);
+  local.push(...unsupportedKeyDiagnostics(source, entry.swarm));
   const services = (source.value as Record<string, unknown>).services;
   if (services && typeof services === 'object' && !Array.isArray(services)) {
     for (const [name, def] of Object.entries(services as Record<string, unknown>)) {
@@ -233,7 +268,7 @@ function loadStack(
   if (broken.some((d) => d.path === '' || d.path === 'services')) return null;
 
   const stack = normalizeStack(
-    { stack: entry.name, stackDir: entry.dir, root, source, lookup, invalidServices, invalidTopLevel },
+    { stack: entry.name, stackDir: entry.dir, root, source, lookup, invalidServices, invalidTopLevel, secrets, swarm: entry.swarm, declLookup: (section, name) => declLookups.get(`${section}\0${name}`) },
     diagnostics,
   );
   return { stack, source };

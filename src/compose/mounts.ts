@@ -19,17 +19,29 @@ export type MountResult = { mount: MountSpec } | { error: string };
 
 const BIND_OPTIONS = new Set(['shared', 'rshared', 'slave', 'rslave', 'private', 'rprivate']);
 
+/** `C:\\data` or `C:/data`: absolute on Windows, which node's posix path functions do not know. */
+export function isWindowsAbsolute(s: string): boolean {
+  return /^[A-Za-z]:[\\/]/.test(s) || s.startsWith('\\\\');
+}
+
 function isPathLike(s: string): boolean {
-  return s.startsWith('.') || s.startsWith('/') || s.startsWith('~') || /^[A-Za-z]:[\\/]/.test(s);
+  return s.startsWith('.') || s.startsWith('/') || s.startsWith('~') || isWindowsAbsolute(s);
 }
 
 function hostPath(ctx: MountContext, s: string): string {
+  // Compose keeps a Windows absolute path as written; resolving it against the stack directory would mount something else.
+  if (isWindowsAbsolute(s)) return s;
   if (s === '~' || s.startsWith('~/')) return resolve(homedir(), s.slice(2));
   return isAbsolute(s) ? resolve(s) : resolve(ctx.stackDir, s);
 }
 
 export function parseMountShort(input: string, ctx: MountContext): MountResult {
   const parts = input.split(':');
+  // A drive letter's colon is part of the source, not a separator: `C:\\data:/data`, `C:/data:/data`.
+  // (`d:/d` stays volume "d" at /d: with a forward slash only a third part, the target, makes it a drive.)
+  if (/^[A-Za-z]$/.test(parts[0]!) && parts.length >= 2 && (parts[1]!.startsWith('\\') || (parts.length >= 3 && parts[1]!.startsWith('/') && parts[2]!.startsWith('/')))) {
+    parts.splice(0, 2, `${parts[0]}:${parts[1]}`);
+  }
   if (parts.length === 1) {
     if (!parts[0]!.startsWith('/')) return { error: `anonymous volume target "${parts[0]}" must be an absolute path` };
     return { mount: { type: 'volume', source: null, target: parts[0]!, readOnly: false, noCopy: false } };
@@ -79,6 +91,7 @@ type LongMount = {
   bind?: { propagation?: string; create_host_path?: boolean; selinux?: string };
   volume?: { nocopy?: boolean };
   tmpfs?: { size?: string | number; mode?: string | number };
+  image?: { subpath?: string };
 };
 
 export function parseMountLong(m: LongMount, ctx: MountContext): MountResult {
@@ -112,8 +125,13 @@ export function parseMountLong(m: LongMount, ctx: MountContext): MountResult {
       const mode = m.tmpfs?.mode === undefined ? null : parseMode(m.tmpfs.mode);
       return { mount: { type: 'tmpfs', target, sizeBytes: size, mode, options: [] } };
     }
+    case 'image': {
+      if (!m.source) return { error: 'an image mount needs a `source` (the image)' };
+      // Always read-only: the engine refuses a writable image mount.
+      return { mount: { type: 'image', source: m.source, target, readOnly: true, subpath: m.image?.subpath ?? null } };
+    }
     default:
-      return { error: `mount type "${m.type}" is not supported (volume, bind or tmpfs)` };
+      return { error: `mount type "${m.type}" is not supported (volume, bind, tmpfs or image)` };
   }
 }
 
@@ -141,7 +159,7 @@ export function parseTmpfs(input: string): MountResult {
   return { mount: { type: 'tmpfs', target, sizeBytes, mode, options: options.sort() } };
 }
 
-function parseMode(v: string | number): number | null {
+export function parseMode(v: string | number): number | null {
   // Modes are octal in Compose files; YAML reads `mode: 1777` as a decimal number, so reinterpret its digits.
   const s = String(v);
   return /^[0-7]{3,4}$/.test(s) ? parseInt(s, 8) : null;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type {
   DependsCondition,
@@ -18,14 +18,29 @@ import type {
 import { formatPath, type Diagnostic } from '../model/errors.js';
 import { isValidContainerName, isValidImageReference, isValidLocalVolumeName, isValidRestartPolicy } from './docker-rules.js';
 import { parseDotenv } from './dotenv.js';
+import { parseRawEnv } from './env-raw.js';
 import { configHash } from './hash.js';
+import { normalizeReplicaFields } from './replicas.js';
+import { swarmDeploy } from './swarm-deploy.js';
 import type { Lookup } from './interpolate.js';
 import { compareMounts, isInside, parseMountLong, parseMountShort, parseTmpfs, type MountContext } from './mounts.js';
 import { comparePorts, parseExpose, parsePortLong, parsePortShort } from './ports.js';
+import { normalizePullPolicy } from './pull-policy.js';
+import { serviceExtras } from './service-extras.js';
+import { deviceStrings, hostExtras, labelFileLabels } from './host-extras.js';
+import { linkServices } from './service-refs.js';
 import { shellSplit } from './shell-split.js';
 import { healthGated, inferTier } from './tier.js';
+import { serviceFileUses } from '../files/uses.js';
+import { normalizeBuild } from '../build/spec.js';
+import { normalizeExtraHosts, stringMap } from './value-forms.js';
 import { parseBytes, parseDurationNs, parseNanoCpus } from './units.js';
-import { decodeUtf8, type PathSeg, type YamlSource } from './yaml-source.js';
+import { type PathSeg, type YamlSource } from './yaml-source.js';
+import { decryptedBindMount, readRepoText, secretMountSource } from './secret-files.js';
+import { inlineFileMount } from './inline-secrets.js';
+import { imagePolicyProblems } from '../images/policy-diagnostics.js';
+import type { RepoSecrets } from '../secrets/repo-secrets.js';
+import { referencePerms } from './secret-perms.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,6 +58,12 @@ export interface StackInput {
   /** Paths (within `services`) whose subtree has schema errors: those services are not normalized. */
   invalidServices: Set<string>;
   invalidTopLevel: Set<'networks' | 'volumes'>;
+  /** Decrypts SOPS files (env_file, secrets:/configs: files) as they are read. */
+  secrets?: RepoSecrets;
+  /** The variables of the include that brought a `secrets:`/`configs:` declaration (its `environment:` reads them); absent: `lookup`. */
+  declLookup?: (section: 'secrets' | 'configs', name: string) => Lookup | undefined;
+  /** The stack runs on a `mode: swarm` host: swarm-only `deploy:` keys are read (src/compose/swarm-deploy.ts). */
+  swarm?: boolean;
 }
 
 /**
@@ -91,6 +112,10 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
   for (const [name, def] of Object.entries(servicesObj)) {
     if (!isObj(def) || input.invalidServices.has(name) || inactive.includes(name)) continue;
     const draft = normalizeService(input, name, def, networks, volumes, failedPaths, out);
+    const files = serviceFileUses({ root: input.root, stackDir: input.stackDir, def, top: root, mounts: draft.mounts });
+    if (files.length > 0) draft.files = files;
+    const build = normalizeBuild({ root: input.root, stackDir: input.stackDir, source, service: name, def }, out);
+    if (build) draft.build = build;
     for (const d of draft.dependsOn) {
       if (inactive.includes(d.service) && d.required) {
         out.push(source.diag('depends-on-inactive', ['services', name, 'depends_on'], `service "${name}" depends on "${d.service}", which is not deployed: none of its profiles is active (set COMPOSE_PROFILES)`, { key: true }));
@@ -98,6 +123,7 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
     }
     drafts.push(draft);
   }
+  linkServices(drafts, servicesObj, inactive, source, out);
   // Tier inference needs the whole stack (who depends on whom), so it runs after.
   const gated = healthGated(drafts);
   for (const d of drafts) {
@@ -110,6 +136,7 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
     if (d.berth.backup && d.berth.rollout !== 'recreate') {
       out.push(source.diag('x-berth', ['services', d.name, 'x-berth', 'backup'], 'a backup command runs only with `rollout: recreate` (the old container must stop before the new one starts)', { key: true }));
     }
+    for (const p of imagePolicyProblems(d.name, servicesObj[d.name] as Obj)) out.push(source.diag('x-berth', p.path, p.message, { key: p.key === true }));
     services.push({ ...d, configHash: configHash(d) });
   }
   for (const v of volumes) {
@@ -127,21 +154,6 @@ export function normalizeStack(input: StackInput, out: Diagnostic[]): DesiredSta
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function stringMap(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (Array.isArray(v)) {
-    for (const item of v) {
-      const s = str(item);
-      const eq = s.indexOf('=');
-      if (eq < 0) out[s] = '';
-      else out[s.slice(0, eq)] = s.slice(eq + 1);
-    }
-  } else if (isObj(v)) {
-    for (const [k, val] of Object.entries(v)) out[k] = str(val);
-  }
-  return sortKeys(out);
 }
 
 function sortKeys<T>(o: Record<string, T>): Record<string, T> {
@@ -239,13 +251,19 @@ function normalizeService(
   const { stack, source } = input;
   const at = (...p: PathSeg[]) => ['services', name, ...p];
   const err = (path: PathSeg[], code: string, message: string, key = false) => out.push(source.diag(code, path, message, { key }));
+  // On swarm, `deploy.labels` and restart_policy's delay/window do what they say: no "ignored" warning.
+  const ignored = (path: PathSeg[], message: string) => {
+    if (!(input.swarm && path[2] === 'deploy')) out.push(source.diag('ignored-key', path, message, { key: true, severity: 'warning' }));
+  };
 
   // A value whose interpolation failed was already reported; checking what is left of it only adds noise.
   const reported = (path: PathSeg[]) => failedPaths.has(formatPath(path));
   const image = str(def.image);
   if (!reported(at('image'))) {
-    if (def.image === undefined || image.trim() === '') {
-      err(['services', name], 'image-required', `service "${name}" has no \`image\`: berth deploys images and never builds them`, true);
+    if (def.build !== undefined && def.image === undefined) {
+      // Built: the image is named from the build's content (src/build/tag.ts).
+    } else if (def.image === undefined || image.trim() === '') {
+      err(['services', name], 'image-required', `service "${name}" has no \`image\` and no \`build\`: berth needs one of them`, true);
     } else if (!isValidImageReference(image)) {
       // The value is not repeated: it may come from a variable, and values of variables are never printed.
       err(at('image'), 'image', 'not a valid image reference: [REGISTRY/]NAME[:TAG][@DIGEST], the name in lowercase, no spaces');
@@ -269,8 +287,9 @@ function normalizeService(
       const r = typeof m === 'string' ? parseMountShort(m, mountCtx) : isObj(m) ? parseMountLong(m as never, mountCtx) : { error: 'invalid mount' };
       if ('error' in r) err(at('volumes', i), 'mount', r.error);
       else {
-        mounts.push(r.mount);
         if (r.mount.type === 'bind') linkEscape(input, r.mount.source, at('volumes', i), `bind mount source`, out);
+        const mount = decryptedBindMount(input, r.mount, at('volumes', i), out);
+        if (mount) mounts.push(mount);
       }
     });
   }
@@ -316,7 +335,7 @@ function normalizeService(
     name,
     containerName: def.container_name !== undefined ? str(def.container_name) : `${stack}-${name}-1`,
     image: str(def.image),
-    pullPolicy: normalizePullPolicy(def.pull_policy),
+    ...normalizePullPolicy(def.pull_policy, at('pull_policy'), err, def.pull_refresh_after),
     command: commandList(def.command, at('command'), err),
     entrypoint: commandList(def.entrypoint, at('entrypoint'), err),
     environment: normalizeEnvironment(input, name, def, out),
@@ -328,7 +347,7 @@ function normalizeService(
     dependsOn: normalizeDependsOn(def.depends_on),
     healthcheck: normalizeHealthcheck(def.healthcheck, at('healthcheck'), err),
     restart: def.restart !== undefined ? str(def.restart) : 'no',
-    labels: stringMap(def.labels),
+    labels: { ...labelFileLabels(input, name, def, out), ...stringMap(def.labels) },
     user: optStr(def.user),
     workingDir: optStr(def.working_dir),
     hostname: optStr(def.hostname),
@@ -346,7 +365,7 @@ function normalizeService(
     securityOpt: sortedSet(def.security_opt, (s) => s.trim()),
     sysctls: stringMap(def.sysctls),
     groupAdd: sortedSet(def.group_add, (g) => g),
-    devices: strList(def.devices),
+    devices: deviceStrings(def.devices),
     stopSignal: optStr(def.stop_signal),
     stopGracePeriodSeconds: stopGrace(def.stop_grace_period, at('stop_grace_period'), err),
     logging: isObj(def.logging)
@@ -357,7 +376,11 @@ function normalizeService(
     pidMode: optStr(def.pid),
     ipcMode: optStr(def.ipc),
     resources: normalizeResources(def, at, err),
+    ...serviceExtras(def, at, err, ignored),
+    ...hostExtras(def, at, err, ignored),
     berth: berthOptions(def['x-berth']),
+    ...normalizeReplicaFields(def, at, err),
+    ...(input.swarm ? { swarm: swarmDeploy(def, at, err, (v) => stringMap(v)) } : {}),
     // configHash is added by the caller once the tier is known.
   } as Omit<ServiceSpec, 'configHash'>;
 }
@@ -377,12 +400,7 @@ function sortedSet(v: unknown, norm: (s: string) => string): string[] {
   return [...new Set(strList(v).map(norm))].sort();
 }
 
-function normalizePullPolicy(v: unknown): ServiceSpec['pullPolicy'] {
-  const s = str(v);
-  if (s === 'always') return 'always';
-  if (s === 'never') return 'never';
-  return 'missing';
-}
+
 
 function commandList(v: unknown, path: PathSeg[], err: Err): string[] | null {
   if (v === undefined || v === null) return null;
@@ -418,12 +436,16 @@ function normalizeEnvironment(input: StackInput, name: string, def: Obj, out: Di
     if (!isInside(input.root, abs)) {
       out.push(input.source.diag('path-outside-repo', loc, `env_file "${path}" is outside the repository: its values come from ${abs} on this host`, { severity: 'warning' }));
     } else if (linkEscape(input, abs, loc, 'env_file', out, 'error')) return;
-    const decoded = decodeUtf8(rel, readFileSync(abs));
+    const decoded = readRepoText(input.secrets, abs, rel);
     if ('error' in decoded) {
       out.push(decoded.error);
       return;
     }
-    const parsed = parseDotenv(decoded.text, input.lookup);
+    if (isObj(f) && f.format !== undefined && f.format !== 'raw') {
+      out.push(input.source.diag('env-file', [...loc, 'format'], `env_file format "${str(f.format)}" is not known: Compose reads its own format (the default) or \`raw\``));
+      return;
+    }
+    const parsed = isObj(f) && f.format === 'raw' ? parseRawEnv(decoded.text) : parseDotenv(decoded.text, input.lookup);
     for (const e of parsed.errors) {
       out.push({ severity: 'error', code: 'env-file', file: rel, line: e.line, col: e.col, path: '', message: e.message });
     }
@@ -482,6 +504,7 @@ function normalizeServiceNetworks(
       ipv4Address: optStr(opts.ipv4_address),
       ipv6Address: optStr(opts.ipv6_address),
       priority: typeof opts.priority === 'number' ? opts.priority : 0,
+      ...(typeof opts.interface_name === 'string' ? { interfaceName: opts.interface_name } : {}),
     });
   }
   return result.sort((a, b) => cmp(a.name, b.name));
@@ -531,18 +554,6 @@ function normalizeHealthcheck(v: unknown, path: PathSeg[], err: Err): Healthchec
     startIntervalNs: durationOrNull(v.start_interval, [...path, 'start_interval'], err),
     retries: v.retries === undefined ? null : wholeNumber(v.retries, [...path, 'retries'], err),
   };
-}
-
-function normalizeExtraHosts(v: unknown): string[] {
-  let entries: string[] = [];
-  if (Array.isArray(v)) entries = v.map(str);
-  else if (isObj(v)) {
-    for (const [host, ip] of Object.entries(v)) {
-      for (const one of Array.isArray(ip) ? ip : [ip]) entries.push(`${host}=${str(one)}`);
-    }
-  }
-  // Docker takes HOST:IP; Compose also allows HOST=IP. One canonical form.
-  return [...new Set(entries.map((e) => (e.includes('=') ? e.replace('=', ':') : e)))].sort();
 }
 
 function stopGrace(v: unknown, path: PathSeg[], err: Err): number | null {
@@ -651,14 +662,22 @@ function fileMounts(input: StackInput, name: string, def: Obj, section: 'secrets
       out.push(input.source.diag(`undefined-${section.slice(0, -1)}`, ['services', name, section, i], `service "${name}" refers to undefined ${section.slice(0, -1)} "${sourceName}": declare it under the top-level \`${section}:\``));
       return;
     }
-    if (decl.file === undefined) return; // reported by the supported-keys check
     const target = isObj(ref) && ref.target !== undefined ? str(ref.target) : sourceName;
     const abs = target.startsWith('/') ? target : section === 'secrets' ? `/run/secrets/${target}` : `/${target}`;
+    if (decl.file === undefined) {
+      const inline = inlineFileMount(input, section, sourceName, decl, ref, abs, ['services', name, section, i], out);
+      if (inline) mounts.push(inline);
+      return;
+    }
     const file = resolve(input.stackDir, str(decl.file));
     linkEscape(input, file, [section, sourceName, 'file'], `${section.slice(0, -1)} file`, out);
+    const perms = referencePerms(input.source, ['services', name, section, i], ref, out);
+    if (perms === 'invalid') return;
+    const sops = secretMountSource(input, file, [section, sourceName, 'file'], `${section.slice(0, -1)} ${sourceName}`, out, perms, ['services', name, section, i]);
+    if (sops === null) return;
     mounts.push({
+      ...sops,
       type: 'bind',
-      source: file,
       target: abs,
       readOnly: true,
       propagation: 'rprivate',

@@ -71,8 +71,10 @@ function expand(target: [number, number], published: [number, number] | null, ho
   const n = target[1] - target[0] + 1;
   if (published) {
     const m = published[1] - published[0] + 1;
+    // One container port and a host range: the engine takes the first free host port of the range (Docker's own parser allows exactly this mismatch).
+    if (n === 1 && m > 1) return { ports: [{ target: target[0], published: published[0], publishedEnd: published[1], hostIp, protocol }] };
     if (m !== n) {
-      return { error: 'a published port range must have as many ports as the container range (a host range for a single port is not supported)' };
+      return { error: 'a published port range must have as many ports as the container range, or be a range for one container port' };
     }
   }
   const ports: PortSpec[] = [];
@@ -96,8 +98,15 @@ export function comparePorts(a: PortSpec, b: PortSpec): number {
     a.target - b.target ||
     a.protocol.localeCompare(b.protocol) ||
     a.hostIp.localeCompare(b.hostIp) ||
-    (a.published ?? 0) - (b.published ?? 0)
+    (a.published ?? 0) - (b.published ?? 0) ||
+    (a.publishedEnd ?? 0) - (b.publishedEnd ?? 0)
   );
+}
+
+/** The host side as Docker's HostPort takes it: "" (any), "8080", or "6005-6015" (the first free one of the range). */
+export function hostPortText(p: PortSpec): string {
+  if (p.published === null) return '';
+  return p.publishedEnd !== undefined ? `${p.published}-${p.publishedEnd}` : String(p.published);
 }
 
 /** `expose` entries → canonical `port/proto` strings (ranges expanded). */

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Ajv as AjvType, ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic } from '../model/errors.js';
 import { BERTH_YAML_SCHEMA, X_BERTH_SCHEMA } from './berth-schema.js';
+import { requireWithCodeCache } from './code-cache.js';
 import type { PathSeg, YamlSource } from './yaml-source.js';
 
 /**
@@ -15,7 +16,8 @@ import type { PathSeg, YamlSource } from './yaml-source.js';
  * Compiling the Compose schema with ajv takes ~0.4 s, longer than a whole
  * no-op `berth plan` may take. `npm run build` therefore compiles the three
  * schemas once into standalone validator code (dist/generated/validators.cjs,
- * never committed); without it (tests running from src/) they compile here.
+ * never committed, with a V8 code cache beside it: code-cache.ts); without it
+ * (tests running from src/) they compile here.
  */
 export interface Validators {
   compose: ValidateFunction;
@@ -54,7 +56,7 @@ function precompiledPath(): string | null {
 
 export function createValidators(): Validators {
   const pre = precompiledPath();
-  if (pre) return require(pre) as Validators;
+  if (pre) return requireWithCodeCache(pre) as Validators;
   return compileValidators();
 }
 

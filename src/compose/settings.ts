@@ -1,7 +1,8 @@
 import { isScalar, Scalar } from 'yaml';
-import { DEFAULT_SETTINGS, type BerthSettings, type NotifierSpec } from '../model/desired.js';
+import { DEFAULT_SETTINGS, type BerthSettings, type ForgeSpec, type NotifierSpec } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import { parseCircuitBreaker } from '../rollout/circuit-breaker.js';
+import { normalizeHosts } from './hosts.js';
 import type { Validators } from './schema.js';
 import { schemaDiagnostics } from './schema.js';
 import type { YamlSource } from './yaml-source.js';
@@ -52,6 +53,8 @@ export function normalizeSettings(
     }
   });
   if (traefik) out.push(...traefikDiagnostics(source, traefik));
+  const forge = isObj(v.forge) ? forgeSettings(source, v.forge, out) : null;
+  const hosts = normalizeHosts(source, v.hosts, stackNames, out);
   return {
     policy: {
       selfHeal: (policy.selfHeal as boolean | undefined) ?? d.policy.selfHeal,
@@ -65,6 +68,8 @@ export function normalizeSettings(
     images: {
       prune: (images.prune as boolean | undefined) ?? d.images.prune,
       keepRevisions: (images.keepRevisions as number | undefined) ?? d.images.keepRevisions,
+      pullStallSeconds: (images.pullStallSeconds as number | undefined) ?? d.images.pullStallSeconds,
+      pullTimeoutSeconds: (images.pullTimeoutSeconds as number | undefined) ?? d.images.pullTimeoutSeconds,
     },
     stacks,
     traefik: traefik
@@ -74,9 +79,33 @@ export function normalizeSettings(
         }
       : null,
     notify,
+    forge,
     prune: { volumes: sec('prune').volumes === true },
     lint: { errors: Array.isArray(sec('lint').errors) ? (sec('lint').errors as string[]) : [] },
+    hosts,
   };
+}
+
+const FORGE_API: Record<string, string | null> = { github: 'https://api.github.com', gitlab: 'https://gitlab.com/api/v4', gitea: null };
+
+/** `forge:`; the token is a secret, so messages name the key, never its value. */
+function forgeSettings(source: YamlSource, f: Obj, out: Diagnostic[]): ForgeSpec | null {
+  const type = f.type as ForgeSpec['type'];
+  const url = typeof f.url === 'string' ? f.url.trim().replace(/\/+$/, '') : FORGE_API[type];
+  if (!url) {
+    out.push(source.diag('forge-url', ['forge'], `forge type ${type} needs url: (the API base, e.g. https://gitea.example.org/api/v1)`));
+    return null;
+  }
+  if (!/^https?:\/\/[^/]/i.test(url)) {
+    out.push(source.diag('forge-url', ['forge', 'url'], 'must be an http:// or https:// URL (the forge API base)'));
+    return null;
+  }
+  const token = String(f.token);
+  if (token.trim() === '') {
+    out.push(source.diag('forge-token-empty', ['forge', 'token'], 'forge token is empty after interpolation (set it from the environment, e.g. token: ${GITHUB_TOKEN}); previews and statuses are off', { severity: 'warning' }));
+    return null;
+  }
+  return { type, url, repo: String(f.repo), token };
 }
 
 /**
@@ -109,7 +138,7 @@ function traefikDiagnostics(source: YamlSource, traefik: Obj): Diagnostic[] {
  * points at the offending character itself. null: point at the value.
  */
 function columnShift(source: YamlSource, value: string): number | null {
-  const node = source.doc.getIn(['traefik', 'circuitBreaker'], true);
+  const node = source.doc().getIn(['traefik', 'circuitBreaker'], true);
   if (!isScalar(node) || node.value !== value || !node.range || value.includes('\n')) return null;
   const written = node.range[1] - node.range[0];
   if (node.type === Scalar.PLAIN && written === value.length) return 0;

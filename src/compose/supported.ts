@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../model/errors.js';
+import { SWARM_DEPLOY_KEYS } from './swarm-deploy.js';
 import type { YamlSource } from './yaml-source.js';
 
 /**
@@ -65,36 +66,56 @@ export const SUPPORTED_SERVICE_KEYS = new Set([
   'profiles',
   'secrets',
   'configs',
+  'volumes_from',
+  'links',
+  'mac_address',
+  'runtime',
+  'platform',
+  'post_start',
+  'pre_stop',
+  'develop',
+  'models',
+  'scale',
+  'build',
+  // HostConfig keys, src/compose/host-extras.ts
+  'gpus',
+  'storage_opt',
+  'userns_mode',
+  'cgroup',
+  'cgroup_parent',
+  'uts',
+  'isolation',
+  'blkio_config',
+  'device_cgroup_rules',
+  'annotations',
+  'label_file',
+  'attach',
 ]);
 
 /** Why a spec key is not supported, where there is something useful to say. */
 const WHY: Record<string, string> = {
-  build: 'berth deploys images and never builds; build and push the image in CI and reference its tag in `image:`',
   extends: 'put the shared part in an `x-` extension field with a YAML anchor and merge it with `<<: *anchor`',
-  links: 'legacy links are not needed: services on a shared network reach each other by name',
   external_links: 'legacy links are not needed: services on a shared network reach each other by name',
-  volumes_from: 'declare the named volume in both services instead',
-  scale: 'berth runs one container per service',
-  develop: 'watch/develop is a development feature',
   include: 'each stack is one Compose file; share networks and volumes with `external: true`',
-  models: 'models are not supported',
   provider: 'provider services are not supported',
 };
 
-const SUPPORTED_TOP_LEVEL = new Set(['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs']);
-const SUPPORTED_DEPLOY = new Set(['resources', 'replicas']);
+const SUPPORTED_TOP_LEVEL = new Set(['version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs', 'include', 'models']);
+const SUPPORTED_DEPLOY = new Set(['resources', 'replicas', 'update_config', 'restart_policy', 'labels']);
+const SUPPORTED_UPDATE_CONFIG = new Set(['parallelism', 'delay', 'failure_action', 'monitor', 'max_failure_ratio', 'order']);
 const SUPPORTED_RESOURCES = new Set(['limits', 'reservations']);
 const SUPPORTED_LIMITS = new Set(['cpus', 'memory', 'pids']);
-const SUPPORTED_RESERVATIONS = new Set(['cpus', 'memory']);
-const SUPPORTED_SERVICE_NETWORK = new Set(['aliases', 'ipv4_address', 'ipv6_address', 'priority']);
-const SUPPORTED_VOLUME_MOUNT = new Set(['type', 'source', 'target', 'read_only', 'bind', 'volume', 'tmpfs', 'consistency']);
+const SUPPORTED_RESERVATIONS = new Set(['cpus', 'memory', 'devices']);
+const SUPPORTED_SERVICE_NETWORK = new Set(['aliases', 'ipv4_address', 'ipv6_address', 'priority', 'interface_name']);
+const SUPPORTED_VOLUME_MOUNT = new Set(['type', 'source', 'target', 'read_only', 'bind', 'volume', 'tmpfs', 'image', 'consistency']);
 const SUPPORTED_NETWORK = new Set(['driver', 'driver_opts', 'ipam', 'external', 'internal', 'attachable', 'labels', 'name', 'enable_ipv6']);
 const SUPPORTED_VOLUME = new Set(['driver', 'driver_opts', 'external', 'labels', 'name']);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function unsupportedKeyDiagnostics(source: YamlSource): Diagnostic[] {
+/** `swarm`: the stack runs on a `mode: swarm` host, where the swarm-only deploy keys mean something. */
+export function unsupportedKeyDiagnostics(source: YamlSource, swarm = false): Diagnostic[] {
   const out: Diagnostic[] = [];
   const root = source.value;
   if (!isObj(root)) return out;
@@ -104,6 +125,9 @@ export function unsupportedKeyDiagnostics(source: YamlSource): Diagnostic[] {
       source.diag('unsupported-key', [...path, key], `berth does not support \`${key}\`${where}${why ? `: ${why}` : ''}`, { key: true }),
     );
   };
+  if (root.models !== undefined) {
+    out.push(source.diag('ignored-key', ['models'], '`models` (AI models served by Docker Model Runner) are not provisioned by berth; services that use them run without them', { key: true, severity: 'warning' }));
+  }
   for (const key of Object.keys(root)) {
     if (key.startsWith('x-') || SUPPORTED_TOP_LEVEL.has(key)) continue;
     reject([], key, ' at the top level');
@@ -116,7 +140,7 @@ export function unsupportedKeyDiagnostics(source: YamlSource): Diagnostic[] {
         if (key.startsWith('x-') || SUPPORTED_SERVICE_KEYS.has(key)) continue;
         reject(base, key, ' in a service');
       }
-      checkDeploy(def.deploy, [...base, 'deploy'], reject, source, out);
+      checkDeploy(def.deploy, [...base, 'deploy'], reject, swarm);
       if (isObj(def.networks)) {
         for (const [net, opts] of Object.entries(def.networks)) {
           if (!isObj(opts)) continue;
@@ -130,18 +154,8 @@ export function unsupportedKeyDiagnostics(source: YamlSource): Diagnostic[] {
           if (isObj(m.volume) && 'subpath' in m.volume) reject([...base, 'volumes', i, 'volume'], 'subpath', ' on a volume mount');
         });
       }
-      if (typeof def.network_mode === 'string' && /^(service|container):/.test(def.network_mode)) {
-        out.push(
-          source.diag('unsupported-key', [...base, 'network_mode'], 'berth does not support sharing another container\'s network namespace (`service:`/`container:`); put both services on a shared network'),
-        );
-      }
-      if (typeof def.pull_policy === 'string' && def.pull_policy === 'build') {
-        out.push(source.diag('unsupported-key', [...base, 'pull_policy'], 'berth does not support `pull_policy: build`: berth never builds images'));
-      }
-      if (Array.isArray(def.devices)) {
-        def.devices.forEach((d, i) => {
-          if (!(typeof d === 'string')) out.push(source.diag('unsupported-key', [...base, 'devices', i], 'berth supports devices in the short form "HOST:CONTAINER[:PERMISSIONS]" only'));
-        });
+      if (def.pull_policy === 'build' && def.build === undefined) {
+        out.push(source.diag('pull-policy', [...base, 'pull_policy'], '`pull_policy: build` needs a `build:` section: the image is built on every apply and never pulled'));
       }
     }
   }
@@ -151,9 +165,9 @@ export function unsupportedKeyDiagnostics(source: YamlSource): Diagnostic[] {
     if (!isObj(defs)) continue;
     for (const [name, def] of Object.entries(defs)) {
       if (!isObj(def)) continue;
-      if (def.file === undefined) {
-        const what = def.external ? 'external (swarm) ' : def.environment !== undefined ? 'environment-based ' : def.content !== undefined ? 'inline `content` ' : '';
-        out.push(source.diag('unsupported-key', [section, name], `berth supports ${section} with \`file:\` only, not ${what || 'this kind of '}${section}`, { key: true }));
+      if (def.file === undefined && def.environment === undefined && def.content === undefined) {
+        const what = def.external ? 'external (swarm) ' : '';
+        out.push(source.diag('unsupported-key', [section, name], `berth supports ${section} with \`file:\`, \`environment:\` or \`content:\`, not ${what || 'this kind of '}${section}`, { key: true }));
       }
     }
   }
@@ -178,16 +192,19 @@ function checkDeploy(
   deploy: unknown,
   path: (string | number)[],
   reject: (path: (string | number)[], key: string, where: string) => void,
-  source: YamlSource,
-  out: Diagnostic[],
+  swarm: boolean,
 ): void {
   if (!isObj(deploy)) return;
   for (const k of Object.keys(deploy)) {
-    if (k.startsWith('x-')) continue;
-    if (!SUPPORTED_DEPLOY.has(k)) reject(path, k, ' under deploy (only `resources` is used; rollouts are set in `x-berth`)');
+    if (k.startsWith('x-') || (swarm && (SWARM_DEPLOY_KEYS as readonly string[]).includes(k))) continue;
+    if (!SUPPORTED_DEPLOY.has(k)) {
+      const swarmOnly = (SWARM_DEPLOY_KEYS as readonly string[]).includes(k) ? '; it is a swarm key: put the stack on a `mode: swarm` host in berth.yaml' : '';
+      reject(path, k, ` under deploy (berth uses \`resources\`, \`replicas\`, \`update_config\`, \`restart_policy\` and \`labels\`${swarmOnly})`);
+    }
   }
-  if (deploy.replicas !== undefined && deploy.replicas !== 1 && deploy.replicas !== '1') {
-    out.push(source.diag('unsupported-key', [...path, 'replicas'], 'berth runs exactly one container per service; `deploy.replicas` must be 1'));
+  for (const section of swarm ? (['update_config', 'rollback_config'] as const) : (['update_config'] as const)) {
+    const uc = deploy[section];
+    if (isObj(uc)) for (const k of Object.keys(uc)) if (!SUPPORTED_UPDATE_CONFIG.has(k) && !k.startsWith('x-')) reject([...path, section], k, ` under deploy.${section}`);
   }
   const res = deploy.resources;
   if (!isObj(res)) return;

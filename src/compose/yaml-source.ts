@@ -1,6 +1,7 @@
 import { Document, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from '../model/errors.js';
 import { formatPath } from '../model/errors.js';
+import { parsePlainYaml } from './yaml-plain.js';
 
 /** Larger files are refused: a Compose file is hand-written, not a data dump. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -14,7 +15,14 @@ export type PathSeg = string | number;
  */
 export interface YamlSource {
   file: string;
-  doc: Document.Parsed;
+  /**
+   * The library's document (nodes with ranges, tags, comments). A file in the
+   * plain subset (yaml-plain.ts) is read without it; it is parsed on the first
+   * call, which only locating a diagnostic and a few checks of written text need.
+   */
+  doc(): Document.Parsed;
+  /** Read by the plain-subset reader: no anchors, aliases, tags or block scalars in it. */
+  plain: boolean;
   /** Plain JS value, with anchors, aliases and `<<` merge keys resolved. */
   value: unknown;
   locate(path: readonly PathSeg[], opts?: { key?: boolean }): { line: number; col: number };
@@ -57,21 +65,37 @@ export function fileDiag(file: string, code: string, message: string): Diagnosti
   return { severity: 'error', code, file, line: 0, col: 0, path: '', message };
 }
 
+const PARSE_OPTIONS = {
+  merge: true,
+  // The library checks each key against every earlier key of its mapping,
+  // quadratic in the size of a mapping: most of the time of a
+  // 10,000-service file. duplicateKeyOffsets does the same check in one pass.
+  uniqueKeys: false,
+  prettyErrors: false,
+  strict: true,
+  // Warnings (e.g. a mapping used as a key) would go to process.emitWarning,
+  // i.e. raw to stderr; what matters about such a file is reported as a diagnostic.
+  logLevel: 'error',
+} as const;
+
 export function parseYaml(file: string, text: string): { source: YamlSource | null; diagnostics: Diagnostic[] } {
+  // The plain subset gives the value the library would, without building its document;
+  // anything else (and every error) goes through the library, which explains it.
+  const plain = parsePlainYaml(text);
+  if (plain) {
+    let parsed: { doc: Document.Parsed; lineCounter: LineCounter } | null = null;
+    const lazy = () => {
+      if (!parsed) {
+        const lineCounter = new LineCounter();
+        parsed = { doc: parseDocument(text, { ...PARSE_OPTIONS, lineCounter }), lineCounter };
+      }
+      return parsed;
+    };
+    return { source: yamlSource(file, plain.value, true, () => lazy().doc, (offset) => lazy().lineCounter.linePos(offset)), diagnostics: [] };
+  }
+
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    merge: true,
-    // The library checks each key against every earlier key of its mapping,
-    // quadratic in the size of a mapping: most of the time of a
-    // 10,000-service file. duplicateKeyOffsets does the same check in one pass.
-    uniqueKeys: false,
-    prettyErrors: false,
-    strict: true,
-    // Warnings (e.g. a mapping used as a key) would go to process.emitWarning,
-    // i.e. raw to stderr; what matters about such a file is reported as a diagnostic.
-    logLevel: 'error',
-  });
+  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter });
   const diagnostics: Diagnostic[] = [];
   if (doc.errors.some((e) => STACK_OVERFLOW.test(e.message))) {
     return { source: null, diagnostics: [tooDeep(file, text, lineCounter)] };
@@ -120,15 +144,25 @@ export function parseYaml(file: string, text: string): { source: YamlSource | nu
     diagnostics.push({ ...fileDiag(file, 'yaml-syntax', `cannot resolve YAML aliases: ${message}`), ...where });
     return { source: null, diagnostics };
   }
+  return { source: yamlSource(file, value, false, () => doc, (offset) => lineCounter.linePos(offset)), diagnostics };
+}
 
+function yamlSource(
+  file: string,
+  value: unknown,
+  plain: boolean,
+  doc: () => Document.Parsed,
+  linePos: (offset: number) => { line: number; col: number },
+): YamlSource {
   const locate = (path: readonly PathSeg[], opts?: { key?: boolean }) => {
-    const offset = findOffset(doc, path, opts?.key ?? false);
+    const offset = findOffset(doc(), path, opts?.key ?? false);
     if (offset === null) return { line: 1, col: 1 };
-    return lineCounter.linePos(offset);
+    return linePos(offset);
   };
-  const source: YamlSource = {
+  return {
     file,
     doc,
+    plain,
     value,
     locate,
     diag(code, path, message, opts) {
@@ -136,7 +170,6 @@ export function parseYaml(file: string, text: string): { source: YamlSource | nu
       return { severity: opts?.severity ?? 'error', code, file, line, col, path: formatPath(path), message };
     },
   };
-  return { source, diagnostics };
 }
 
 /**

@@ -67,6 +67,25 @@ export function transition(
   return { ledger: { open }, appeared, resolved };
 }
 
+/**
+ * The first half of a pass's transition, for the moment it has observed the host
+ * and not yet repaired it: new items open (and are announced now, not after a heal
+ * that may take a minute), nothing resolves yet. `transition` after the pass then
+ * finds them open and only resolves them.
+ */
+export function noticeAppeared(prev: DriftLedger, current: DriftItem[], now: Date): { ledger: DriftLedger; appeared: OpenDrift[] } {
+  const at = now.toISOString();
+  const open: Record<string, OpenDrift> = { ...prev.open };
+  const appeared: OpenDrift[] = [];
+  for (const item of current) {
+    if (open[item.id]) continue;
+    const fresh = { item, since: at };
+    open[item.id] = fresh;
+    appeared.push(fresh);
+  }
+  return { ledger: { open }, appeared };
+}
+
 /** `stack/object` — the key ops and drift items share. */
 export function objectKey(item: Pick<DriftItem, 'stack' | 'object'>): string {
   return `${item.stack}/${item.object}`;

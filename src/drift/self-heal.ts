@@ -32,6 +32,7 @@ export function withoutDriftRepairs(plan: Plan, desired: DesiredState, applied: 
     switch (op.kind) {
       case 'service.create':
       case 'service.recreate':
+      case 'service.rolling':
       case 'service.start':
       case 'service.connect': {
         if (selfHealFor(settings, op.stack, op.service)) return false;

@@ -43,7 +43,16 @@ export interface BerthMetrics {
   setDrift(items: { stack: string; kind: string }[]): void;
   rolloutFinished(result: RolloutResultLabel): void;
   webhook(result: WebhookResultLabel): void;
+  /**
+   * The same series for one berth.yaml host (`berth run` with `hosts:`), labelled `host`;
+   * the revision and drift of one host replace only that host's series.
+   */
+  forHost(host: string): HostMetrics;
+  /** `berth_host_up{host}`: 1 while the host's engine answers, 0 while it does not. */
+  hostUp(host: string, up: boolean): void;
 }
+
+export type HostMetrics = Pick<BerthMetrics, 'observeReconcile' | 'setRevision' | 'setDrift' | 'rolloutFinished'>;
 
 export function createMetrics(): BerthMetrics {
   const registry = new Registry();
@@ -53,30 +62,31 @@ export function createMetrics(): BerthMetrics {
     name: 'berth_reconcile_duration_seconds',
     help: 'Duration of one reconcile pass (fetch, load, observe, plan, apply), in seconds.',
     buckets: RECONCILE_BUCKETS,
+    labelNames: ['host'] as const,
     registers: [registry],
   });
   const reconcileTotal = new Counter({
     name: 'berth_reconcile_total',
     help: 'Reconcile passes by result: converged, in_sync, failed, invalid, error.',
-    labelNames: ['result'] as const,
+    labelNames: ['result', 'host'] as const,
     registers: [registry],
   });
   const driftObjects = new Gauge({
     name: 'berth_drift_objects',
     help: 'Objects that differ from the last applied state, per stack and kind.',
-    labelNames: ['stack', 'kind'] as const,
+    labelNames: ['stack', 'kind', 'host'] as const,
     registers: [registry],
   });
   const appliedRevision = new Gauge({
     name: 'berth_applied_revision_info',
     help: 'The git revision last applied (value 1 on the current revision only).',
-    labelNames: ['revision'] as const,
+    labelNames: ['revision', 'host'] as const,
     registers: [registry],
   });
   const rolloutsTotal = new Counter({
     name: 'berth_rollouts_total',
     help: 'Service rollouts by result: succeeded, rolled_back, failed.',
-    labelNames: ['result'] as const,
+    labelNames: ['result', 'host'] as const,
     registers: [registry],
   });
   const gitFetchFailures = new Counter({
@@ -88,6 +98,13 @@ export function createMetrics(): BerthMetrics {
     name: 'berth_webhooks_total',
     help: 'POST /webhook requests by outcome: accepted, ignored, unauthorized, too_large, bad_request, timeout, disabled, error.',
     labelNames: ['result'] as const,
+    registers: [registry],
+  });
+
+  const hostUp = new Gauge({
+    name: 'berth_host_up',
+    help: 'Whether the Docker engine of a berth.yaml host answers (1) or not (0).',
+    labelNames: ['host'] as const,
     registers: [registry],
   });
 
@@ -112,15 +129,8 @@ export function createMetrics(): BerthMetrics {
       if (revision) appliedRevision.set({ revision }, 1);
     },
     setDrift(items) {
-      const counts = new Map<string, { stack: string; kind: string; n: number }>();
-      for (const { stack, kind } of items) {
-        const key = JSON.stringify([stack, kind]);
-        const c = counts.get(key);
-        if (c) c.n++;
-        else counts.set(key, { stack, kind, n: 1 });
-      }
       driftObjects.reset();
-      for (const { stack, kind, n } of counts.values()) driftObjects.set({ stack, kind }, n);
+      for (const { stack, kind, n } of countByStackKind(items)) driftObjects.set({ stack, kind }, n);
     },
     rolloutFinished(result) {
       rolloutsTotal.inc({ result });
@@ -128,5 +138,44 @@ export function createMetrics(): BerthMetrics {
     webhook(result) {
       webhooksTotal.inc({ result });
     },
+    forHost(host) {
+      for (const r of RECONCILE_RESULTS) reconcileTotal.inc({ result: r, host }, 0);
+      for (const r of ROLLOUT_RESULTS) rolloutsTotal.inc({ result: r, host }, 0);
+      let revision: string | null = null;
+      let drift: { stack: string; kind: string; n: number }[] = [];
+      return {
+        observeReconcile(seconds, result) {
+          reconcileDuration.observe({ host }, Math.max(0, seconds));
+          reconcileTotal.inc({ result, host });
+        },
+        setRevision(rev) {
+          if (revision !== null) appliedRevision.remove({ revision, host });
+          revision = rev || null;
+          if (revision !== null) appliedRevision.set({ revision, host }, 1);
+        },
+        setDrift(items) {
+          for (const { stack, kind } of drift) driftObjects.remove({ stack, kind, host });
+          drift = countByStackKind(items);
+          for (const { stack, kind, n } of drift) driftObjects.set({ stack, kind, host }, n);
+        },
+        rolloutFinished(result) {
+          rolloutsTotal.inc({ result, host });
+        },
+      };
+    },
+    hostUp(host, up) {
+      hostUp.set({ host }, up ? 1 : 0);
+    },
   };
+}
+
+function countByStackKind(items: { stack: string; kind: string }[]): { stack: string; kind: string; n: number }[] {
+  const counts = new Map<string, { stack: string; kind: string; n: number }>();
+  for (const { stack, kind } of items) {
+    const key = JSON.stringify([stack, kind]);
+    const c = counts.get(key);
+    if (c) c.n++;
+    else counts.set(key, { stack, kind, n: 1 });
+  }
+  return [...counts.values()];
 }

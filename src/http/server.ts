@@ -3,6 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../ports/logger.js';
 import type { BerthMetrics, WebhookResultLabel } from './metrics.js';
 import { providerOf, pushedBranch, verifyWebhook } from './webhook.js';
+import { pullRequestOf, type PullRequestEvent } from './pull-request-webhook.js';
+import type { LiveFeed } from '../ui/feed.js';
+import { checkUiAccess, uiAccess } from './ui-auth.js';
+import { isUiPath, serveUi, uiAssets } from './ui-routes.js';
 
 /**
  * The HTTP side of `berth run` (PRODUCT.md §5) on plain node:http:
@@ -10,7 +14,12 @@ import { providerOf, pushedBranch, verifyWebhook } from './webhook.js';
  *   GET /readyz      200 once isReady(), else 503
  *   GET /metrics     Prometheus text from the berth registry
  *   GET /api/status  status() as JSON
- *   POST /webhook    authenticated push → onWebhook(), at most once per request
+ *   POST /webhook    authenticated push → onWebhook(), at most once per request;
+ *                    a signed pull-request delivery → onPullRequest() (plan preview)
+ *   GET /            the dashboard (src/ui), its files under /ui/, its live feed /api/events
+ *
+ * Beyond loopback, `/`, `/ui/*` and `/api/*` need BERTH_UI_TOKEN (ui-auth.ts);
+ * /healthz, /readyz, /metrics and /webhook are as they were.
  *
  * The webhook body is capped (1 MiB → 413 as soon as it is exceeded) and must
  * arrive within a deadline (→ 408, connection closed), so a client can neither
@@ -31,6 +40,8 @@ export interface HttpServerOptions {
   isReady(): boolean;
   status(): unknown;
   onWebhook(info: { provider: string; branch: string | null }): void;
+  /** A signed pull-request delivery targeting `branch` (plan previews); absent: such deliveries are ignored. */
+  onPullRequest?(event: PullRequestEvent): void;
   log: Logger;
   /** Largest webhook body accepted. Default 1 MiB. */
   maxBodyBytes?: number;
@@ -38,6 +49,10 @@ export interface HttpServerOptions {
   bodyTimeoutMs?: number;
   /** Time allowed for the request headers. Default 10 s. */
   headersTimeoutMs?: number;
+  /** The dashboard's live feed; without it, `/` and `/api/events` are 404. */
+  feed?: LiveFeed;
+  /** BERTH_UI_TOKEN: required for the dashboard and `/api/*` when listening beyond loopback. */
+  uiToken?: string | null;
 }
 
 export interface HttpServer {
@@ -167,6 +182,9 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const bodyTimeoutMs = opts.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const headersTimeoutMs = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const secret = opts.webhookSecret !== null && opts.webhookSecret !== '' ? opts.webhookSecret : null;
+  const access = uiAccess(where.host, opts.uiToken);
+  let assetsLoaded: ReturnType<typeof uiAssets> | null = null;
+  const assets = () => (assetsLoaded ??= uiAssets());
 
   const outcome = (result: WebhookResultLabel, fields: object, msg: string) => {
     metrics.webhook(result);
@@ -224,6 +242,10 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
       provider = providerOf(req.headers) ?? 'unsigned';
     }
 
+    // Previews act on untrusted content and post to the forge: only for signed deliveries.
+    const pr = secret !== null ? pullRequestOf(req.headers, read.body) : { kind: 'not-pull-request' as const };
+    if (pr.kind !== 'not-pull-request') return pullRequest(res, provider, pr);
+
     const push = pushedBranch(req.headers, read.body);
     let branch: string | null = null;
     switch (push.kind) {
@@ -261,6 +283,31 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     return sendJson(res, 202, { accepted: branch === null ? 'trigger' : `branch ${branch}` });
   }
 
+  function pullRequest(res: ServerResponse, provider: string, pr: Exclude<ReturnType<typeof pullRequestOf>, { kind: 'not-pull-request' }>): void {
+    if (pr.kind === 'invalid') {
+      outcome('bad_request', { provider, reason: pr.reason }, 'webhook: unreadable pull request payload');
+      return sendJson(res, 400, { error: 'bad request', reason: pr.reason });
+    }
+    if (pr.kind === 'ignored') {
+      outcome('ignored', { provider, reason: pr.reason }, 'webhook: nothing to do');
+      return sendJson(res, 202, { ignored: pr.reason });
+    }
+    const e = pr.event;
+    if (e.base !== opts.branch || !opts.onPullRequest) {
+      const reason = e.base !== opts.branch ? `pull request into ${e.base}` : 'plan previews are off';
+      outcome('ignored', { provider, pullRequest: e.number, reason }, 'webhook: nothing to do');
+      return sendJson(res, 202, { ignored: reason });
+    }
+    try {
+      opts.onPullRequest(e);
+    } catch (err) {
+      outcome('error', { provider, pullRequest: e.number, err: (err as Error).message }, 'webhook: preview failed');
+      return sendJson(res, 500, { error: 'preview failed' });
+    }
+    outcome('accepted', { provider, pullRequest: e.number, head: e.headSha.slice(0, 12) }, 'webhook: plan preview queued');
+    return sendJson(res, 202, { accepted: `preview of #${e.number}` });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let path: string;
     try {
@@ -270,6 +317,12 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
     }
     const get = req.method === 'GET' || req.method === 'HEAD';
     const notGet = () => send(res, 405, 'method not allowed: use GET\n', { allow: 'GET, HEAD' });
+    if (isUiPath(path)) {
+      const allowed = checkUiAccess(access, req.headers);
+      if (allowed === 'closed') return send(res, 403, 'the dashboard and /api/* need BERTH_UI_TOKEN when berth listens beyond loopback\n');
+      if (allowed === 'unauthorized') return send(res, 401, 'unauthorized: give BERTH_UI_TOKEN as a bearer token or as the basic-auth password\n', { 'www-authenticate': 'Basic realm="berth", charset="UTF-8"' });
+      if (opts.feed && get && (await serveUi(req, res, path, assets, opts.feed))) return;
+    }
     switch (path) {
       case '/healthz':
         return get ? send(res, 200, 'ok\n') : notGet();
@@ -335,6 +388,8 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
         address: formatAddress(addr),
         port: addr.port,
         close() {
+          // Live feeds never end by themselves: end them, or close() waits out its grace for them.
+          opts.feed?.close();
           closing ??= new Promise<void>((done, fail) => {
             const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
             force.unref();

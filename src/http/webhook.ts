@@ -39,7 +39,7 @@ export type VerifyResult = { ok: true; provider: Provider } | { ok: false; reaso
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
 /** Case-insensitive single-valued header; a repeated header counts as malformed (`null`). */
-function header(headers: Headers, name: string): string | undefined | null {
+export function header(headers: Headers, name: string): string | undefined | null {
   let found: string | string[] | undefined;
   for (const [k, v] of Object.entries(headers)) {
     if (k.toLowerCase() === name) {
@@ -117,7 +117,7 @@ export type PushInfo =
   /** Says it is a push, but the payload cannot be read. */
   | { kind: 'invalid'; reason: string };
 
-function parsePayload(headers: Headers, body: Buffer | string): Record<string, unknown> | null {
+export function parsePayload(headers: Headers, body: Buffer | string): Record<string, unknown> | null {
   let text = typeof body === 'string' ? body : body.toString('utf8');
   const type = (header(headers, 'content-type') ?? '').toLowerCase();
   if (type.startsWith('application/x-www-form-urlencoded')) {
@@ -135,7 +135,7 @@ function parsePayload(headers: Headers, body: Buffer | string): Record<string, u
 }
 
 /** Header values quoted in reasons are attacker-controlled on unsigned paths: keep them short and printable. */
-function quote(v: string): string {
+export function quote(v: string): string {
   return v.replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
 }
 

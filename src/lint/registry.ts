@@ -4,6 +4,7 @@ import { capDropAll, dockerSocketRw, imageLatest, memoryLimitMissing, noNewPrivi
 import { dbPortPublished, traefikExposedByDefault } from './rules/exposure.js';
 import { healthcheckMissing } from './rules/health.js';
 import { backingNetworkNotInternal } from './rules/networks.js';
+import { swarmDatabaseUnpinned } from './rules/swarm.js';
 
 /** Every rule by id: the type makes a rule without an id, or an id without a rule, a compile error. */
 const BY_ID: { [K in LintRuleId]: LintRule<K> } = {
@@ -16,6 +17,7 @@ const BY_ID: { [K in LintRuleId]: LintRule<K> } = {
   'memory-limit-missing': memoryLimitMissing,
   'traefik-exposed-by-default': traefikExposedByDefault,
   'backing-network-not-internal': backingNetworkNotInternal,
+  'swarm-database-unpinned': swarmDatabaseUnpinned,
 };
 
 /** The rules in their documented order. */

@@ -15,6 +15,7 @@ export const LINT_RULE_IDS = [
   'memory-limit-missing',
   'traefik-exposed-by-default',
   'backing-network-not-internal',
+  'swarm-database-unpinned',
 ] as const;
 
 export type LintRuleId = (typeof LINT_RULE_IDS)[number];

@@ -41,10 +41,20 @@ export interface LiveVolume {
   labels: Record<string, string>;
 }
 
+/** A local image: its ID and every name it goes by (`repo:tag`, `repo@sha256:…`). */
+export interface LiveImage {
+  id: string;
+  repoTags: string[];
+  /** Manifest digests the image was pulled or pushed by (`repo@sha256:…`); empty for a local build or import. */
+  repoDigests: string[];
+}
+
 export interface LiveState {
   containers: LiveContainer[];
   networks: LiveNetwork[];
   volumes: LiveVolume[];
   /** Every `repo:tag` present locally (for "pull only when missing"). */
   imageTags: string[];
+  /** Local images with IDs and repo digests (for digest pinning); absent in hand-made snapshots. */
+  images?: LiveImage[];
 }

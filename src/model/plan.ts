@@ -1,4 +1,4 @@
-import type { NetworkSpec, RolloutStrategy, ServiceNetwork, ServiceSpec, Tier, VolumeSpec } from './desired.js';
+import type { NetworkSpec, RolloutStrategy, ServiceNetwork, ServiceSpec, Tier, UpdateConfig, VolumeSpec } from './desired.js';
 
 /**
  * The plan: every decision berth makes, as plain data. Controllers produce
@@ -50,27 +50,79 @@ export interface VolumeCreateOp extends OpBase {
   volume: VolumeSpec;
 }
 
+/**
+ * The image a create/recreate runs, decided by the planner (controllers/image.ts):
+ * what to pull first (the tag, or `repo@digest` for a pin), and what the
+ * container is created from (the tag, or a pinned image ID).
+ */
+export interface ImagePlan {
+  /** Pulled in the prepare phase, before anything on the host changes; null = already on the host. */
+  pullRef: string | null;
+  /** The image the container is created from. */
+  run: string;
+  /** The manifest digest it runs, when known at plan time (the `io.berth.image-digest` label). */
+  digest: string | null;
+  /** The revision that first ran this definition, when the image is pinned to what ran then. */
+  pinnedAt: string | null;
+}
+
 export interface ServiceCreateOp extends OpBase {
   kind: 'service.create';
   service: ServiceSpec;
-  /** The image is not present locally (or pull_policy: always). */
+  /** The image is not present locally (or its tag moved): `image.pullRef` is pulled first. */
   pull: boolean;
+  image?: ImagePlan;
+  /** The service's content-tagged image is built first (src/build); then `pull` is false. */
+  build?: boolean;
 }
 
 export interface ServiceRecreateOp extends OpBase {
   kind: 'service.recreate';
   service: ServiceSpec;
   pull: boolean;
+  image?: ImagePlan;
+  /** As for create: build the content-tagged image first. */
+  build?: boolean;
   /** The container being replaced. */
   old: { id: string; name: string };
   /** Effective strategy (start-first falls back to recreate when host ports are published). */
   strategy: RolloutStrategy;
 }
 
+/** One replica of a rolling update: the live container it replaces and why. */
+export interface ReplicaStep {
+  /** 1-based replica number (`com.docker.compose.container-number`). */
+  replica: number;
+  containerName: string;
+  old: { id: string; name: string };
+  reasons: string[];
+}
+
+/**
+ * Replace the changed replicas of a scaled service batch by batch, as
+ * `deploy.update_config` says; a failure rolls back the replicas already
+ * replaced (failure_action: rollback), so the service ends on one revision.
+ */
+export interface ServiceRollingOp extends OpBase {
+  kind: 'service.rolling';
+  /** Replica 1's spec; the others differ only in container name. */
+  service: ServiceSpec;
+  pull: boolean;
+  /** Set when the planner pinned the image (see ServiceRecreateOp.image). */
+  image?: ImagePlan;
+  /** Strategy of each replica's replacement. */
+  strategy: RolloutStrategy;
+  update: UpdateConfig;
+  /** In replica order. */
+  steps: ReplicaStep[];
+}
+
 export interface ServiceStartOp extends OpBase {
   kind: 'service.start';
   service: ServiceSpec;
   containerId: string;
+  /** Stop it first (a running container restarted because a `depends_on … restart: true` dependency was replaced). */
+  restart?: boolean;
 }
 
 /** Join missing networks / leave extra ones without recreating (drift repair). */
@@ -105,6 +157,7 @@ export type Op =
   | VolumeCreateOp
   | ServiceCreateOp
   | ServiceRecreateOp
+  | ServiceRollingOp
   | ServiceStartOp
   | ServiceConnectOp
   | ServiceRemoveOp
@@ -116,6 +169,8 @@ export interface PlanError {
   stack: string;
   object: string;
   message: string;
+  /** Where in the stack's Compose file, when the error is about one key (otherwise derived from `object`). */
+  path?: (string | number)[];
 }
 
 export interface PlanSummary {

@@ -59,6 +59,8 @@ const ICON: Record<ChatMessageKind, string> = {
   'sync-failed': '❌',
   'validation-failed': '🚫',
   'rollout-failed': '↩️',
+  'host-down': '🔌',
+  'host-up': '🔗',
   test: '🔔',
 };
 

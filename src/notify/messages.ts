@@ -1,8 +1,8 @@
 import { describeDrift, describeResolved, type OpenDrift, type ResolvedDrift } from '../drift/lifecycle.js';
-import type { OpResult } from '../apply/apply.js';
+import type { OpResult, ReconcileResult } from '../model/outcome.js';
+import type { SwarmPassResult } from '../model/swarm-outcome.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { ChatMessage } from '../ports/notifier.js';
-import type { ReconcileResult } from '../loop/reconcile.js';
 import { commitUrl } from './commit-url.js';
 
 /**
@@ -126,4 +126,29 @@ export function testMessage(ctx: MessageContext): ChatMessage {
     commitUrl: null,
     at: ctx.at.toISOString(),
   };
+}
+
+/**
+ * A pass on a swarm host that deployed a revision, or failed: a rolled-back
+ * service is named with Swarm's reason, and is not retried until a new commit.
+ * Null for passes with nothing to tell (in sync, or failures of nothing).
+ */
+export function swarmPassFinished(result: SwarmPassResult, ctx: MessageContext): ChatMessage | null {
+  const rev = result.source.revision;
+  const count = (r: string) => result.ops.filter((o) => o.result === r).length;
+  if (result.outcome === 'converged') {
+    const commit = [result.source.subject, result.source.author ? `by ${result.source.author}` : ''].filter(Boolean).join(' ');
+    return { kind: 'sync-succeeded', title: `Deployed ${short(rev)} on ${ctx.host}`, lines: [commit, `${count('ok')} swarm changes applied`].filter(Boolean), severity: 'info', ...base(ctx, rev) };
+  }
+  const bad = result.ops.filter((o) => o.result === 'failed' || o.result === 'rolled-back');
+  const lines = [...result.errors, ...bad.map((o) => `${o.object}: ${o.result === 'rolled-back' ? 'rolled back, its previous spec runs again' : 'failed'} — ${o.message}`)];
+  const rolledBack = bad.filter((o) => o.result === 'rolled-back').map((o) => o.object);
+  if (result.outcome === 'failed' && rolledBack.length > 0) {
+    const names = rolledBack.length <= 3 ? rolledBack.join(', ') : `${rolledBack.length} services`;
+    return { kind: 'rollout-failed', title: `Rollout of ${names} at ${short(rev)} rolled back on ${ctx.host}; not retried until a new commit`, lines, severity: 'error', ...base(ctx, rev) };
+  }
+  if (result.outcome === 'failed' || result.outcome === 'plan-error') {
+    return { kind: 'sync-failed', title: `Sync of ${short(rev)} failed on ${ctx.host}; failed steps were left as they were`, lines, severity: 'error', ...base(ctx, rev) };
+  }
+  return null;
 }

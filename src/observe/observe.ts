@@ -9,11 +9,12 @@ import type { DockerPort } from '../ports/docker.js';
  * as for 500, and a no-op pass stays cheap.
  */
 export async function observe(docker: DockerPort): Promise<LiveState> {
-  const [containers, networks, volumes, imageTags] = await Promise.all([
+  const [containers, networks, volumes, images] = await Promise.all([
     docker.listContainers(),
     docker.listNetworks(),
     docker.listVolumes(),
-    docker.listImageTags(),
+    docker.listImages(),
   ]);
-  return { containers, networks, volumes, imageTags };
+  const imageTags = [...new Set(images.flatMap((i) => i.repoTags))].sort();
+  return { containers, networks, volumes, imageTags, images };
 }

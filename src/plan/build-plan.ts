@@ -1,3 +1,4 @@
+import type { ImageInputs } from '../../controllers/image.js';
 import { controllerContext, cmp, serviceKey, type ControllerContext, type ControllerResult } from '../../controllers/context.js';
 import { planDatabases } from '../../controllers/database.js';
 import { planNetworks } from '../../controllers/network.js';
@@ -8,9 +9,10 @@ import type { AppliedRecord } from '../model/applied.js';
 import type { DesiredState } from '../model/desired.js';
 import type { LiveState } from '../model/live.js';
 import type { Op, Plan, PlanError, PlanSummary } from '../model/plan.js';
+import { followReplacedDependencies } from './followers.js';
 import { hostPathWarnings } from './host-paths.js';
 
-type ServiceOp = Extract<Op, { kind: 'service.create' | 'service.recreate' | 'service.start' | 'service.connect' }>;
+type ServiceOp = Extract<Op, { kind: 'service.create' | 'service.recreate' | 'service.rolling' | 'service.start' | 'service.connect' }>;
 
 /**
  * One plan across all stacks (PRODUCT.md §2). Pure: same inputs, deep-equal
@@ -29,8 +31,8 @@ type ServiceOp = Extract<Op, { kind: 'service.create' | 'service.recreate' | 'se
  *
  * A plan with errors still lists its ops, for display; apply refuses it.
  */
-export function buildPlan(desired: DesiredState, live: LiveState, applied: AppliedRecord | null, revision: string | null): Plan {
-  const ctx = controllerContext(desired, live, applied);
+export function buildPlan(desired: DesiredState, live: LiveState, applied: AppliedRecord | null, revision: string | null, images?: ImageInputs): Plan {
+  const ctx = controllerContext(desired, live, applied, images);
   const results: ControllerResult[] = [
     planNetworks(desired, live, applied, ctx),
     planVolumes(desired, live, applied, ctx),
@@ -52,7 +54,7 @@ export function buildPlan(desired: DesiredState, live: LiveState, applied: Appli
       seen.set(op.id, op);
     }
   }
-  const ops = reconcileNetworkOps([...seen.values()], ctx, warnings);
+  const ops = reconcileNetworkOps(followReplacedDependencies([...seen.values()], ctx), ctx, warnings);
   const ordered = order(ops, ctx, warnings);
   warnings.push(...hostPathWarnings(desired.root, ordered));
   errors.sort((a, b) => cmp(a.stack, b.stack) || cmp(a.object, b.object));
@@ -88,6 +90,7 @@ function reconcileNetworkOps(ops: Op[], ctx: ControllerContext, warnings: string
   for (const op of ops) {
     if (op.kind === 'service.remove' || op.kind === 'container.cleanup') removed.add(op.containerName);
     if (op.kind === 'service.recreate') replaced.set(op.old.name, op);
+    if (op.kind === 'service.rolling') for (const step of op.steps) replaced.set(step.old.name, op);
   }
   const connectByContainer = new Map<string, Extract<Op, { kind: 'service.connect' }>>();
   for (const op of ops) if (op.kind === 'service.connect') connectByContainer.set(op.service.containerName, op);
@@ -118,7 +121,7 @@ function reconcileNetworkOps(ops: Op[], ctx: ControllerContext, warnings: string
 }
 
 function isServiceOp(op: Op): op is ServiceOp {
-  return op.kind === 'service.create' || op.kind === 'service.recreate' || op.kind === 'service.start' || op.kind === 'service.connect';
+  return op.kind === 'service.create' || op.kind === 'service.recreate' || op.kind === 'service.rolling' || op.kind === 'service.start' || op.kind === 'service.connect';
 }
 
 function order(ops: Op[], ctx: ControllerContext, warnings: string[]): Op[] {
@@ -126,13 +129,20 @@ function order(ops: Op[], ctx: ControllerContext, warnings: string[]): Op[] {
   const byName = (a: Op, b: Op) => cmp(a.object, b.object) || cmp(a.id, b.id);
   const isRemoval = (op: Op) => op.kind === 'service.remove' || op.kind === 'container.cleanup';
 
-  const serviceOps = new Map<string, ServiceOp>();
-  for (const op of ops) if (isServiceOp(op)) serviceOps.set(serviceKey(op.stack, op.service.name), op);
+  // A scaled service has an op per replica (and a rolling update): all of them are "the service's ops".
+  const serviceOps = new Map<string, ServiceOp[]>();
+  for (const op of ops) {
+    if (!isServiceOp(op)) continue;
+    const k = serviceKey(op.stack, op.service.name);
+    const list = serviceOps.get(k);
+    if (list) list.push(op);
+    else serviceOps.set(k, [op]);
+  }
   fillAfter(serviceOps, ctx);
 
   return [
-    ...ops.filter((o) => isRemoval(o) && o.wave === 'apps').sort(byObject),
-    ...ops.filter((o) => isRemoval(o) && o.wave === 'databases').sort(byObject),
+    ...afterFirst(ops.filter((o) => isRemoval(o) && o.wave === 'apps').sort(byObject)),
+    ...afterFirst(ops.filter((o) => isRemoval(o) && o.wave === 'databases').sort(byObject)),
     ...ops.filter((o) => o.kind === 'network.create' || o.kind === 'network.recreate').sort(byName),
     ...ops.filter((o) => o.kind === 'volume.create').sort(byName),
     ...topological(ops.filter((o): o is ServiceOp => isServiceOp(o) && o.wave === 'databases'), warnings),
@@ -141,9 +151,31 @@ function order(ops: Op[], ctx: ControllerContext, warnings: string[]): Op[] {
   ];
 }
 
-/** `after` = ops of the services this one depends on; a dependency without an op passes its own dependencies on. */
-function fillAfter(serviceOps: Map<string, ServiceOp>, ctx: ControllerContext): void {
-  for (const [key, op] of serviceOps) {
+/** Keeps the order, except that an op comes after the ops it waits for (scale-down removes the highest replica first). */
+function afterFirst(ops: Op[]): Op[] {
+  const byId = new Map(ops.map((o) => [o.id, o]));
+  const placed = new Set<string>();
+  const out: Op[] = [];
+  const place = (op: Op, path: Set<string>) => {
+    if (placed.has(op.id) || path.has(op.id)) return;
+    path.add(op.id);
+    for (const id of op.after) {
+      const dep = byId.get(id);
+      if (dep) place(dep, path);
+    }
+    placed.add(op.id);
+    out.push(op);
+  };
+  for (const op of ops) place(op, new Set());
+  return out;
+}
+
+/**
+ * `after` = ops of the services this one depends on; a dependency without an op passes its own
+ * dependencies on. Orderings a controller set inside one service (replicas created after the rolling update) stay.
+ */
+function fillAfter(serviceOps: Map<string, ServiceOp[]>, ctx: ControllerContext): void {
+  for (const [key, list] of serviceOps) {
     const after = new Set<string>();
     const visited = new Set<string>([key]);
     const visit = (stack: string, deps: { service: string }[]) => {
@@ -151,16 +183,17 @@ function fillAfter(serviceOps: Map<string, ServiceOp>, ctx: ControllerContext): 
         const k = serviceKey(stack, d.service);
         if (visited.has(k)) continue;
         visited.add(k);
-        const depOp = serviceOps.get(k);
-        if (depOp) after.add(depOp.id);
+        const depOps = serviceOps.get(k);
+        if (depOps) for (const d of depOps) after.add(d.id);
         else {
           const spec = ctx.services.get(k);
           if (spec) visit(stack, spec.dependsOn);
         }
       }
     };
-    visit(op.stack, op.service.dependsOn);
-    op.after = [...after].sort(cmp);
+    const first = list[0]!;
+    visit(first.stack, first.service.dependsOn);
+    for (const op of list) op.after = [...new Set([...op.after, ...after])].sort(cmp);
   }
 }
 

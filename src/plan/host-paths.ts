@@ -16,9 +16,10 @@ import type { Op } from '../model/plan.js';
 export function hostPathWarnings(root: string, ops: readonly Op[]): string[] {
   const out: string[] = [];
   for (const op of ops) {
-    if (op.kind !== 'service.create' && op.kind !== 'service.recreate') continue;
+    if (op.kind !== 'service.create' && op.kind !== 'service.recreate' && op.kind !== 'service.rolling') continue;
     for (const m of op.service.mounts) {
-      if (m.type !== 'bind' || isInside(root, m.source)) continue;
+      // A decrypted SOPS file is berth's own materialization of a repository file, not a piece of the host.
+      if (m.type !== 'bind' || m.secret || isInside(root, m.source)) continue;
       out.push(`${op.object} mounts host path ${m.source} at ${m.target}${m.readOnly ? ' (read-only)' : ''}, outside the repository`);
     }
   }

@@ -11,13 +11,14 @@ import type { RolloutStrategy } from '../model/desired.js';
 export function renderPlanText(plan: Plan): string {
   const lines: string[] = [];
   const sections = sectionsOf(plan.ops);
-  const objW = Math.max(0, ...plan.ops.map((op) => op.object.length));
-  const actW = Math.max(0, ...plan.ops.map((op) => actionText(op).length + 1));
+  const rows = plan.ops.flatMap(opRows);
+  const objW = Math.max(0, ...rows.map((r) => r.object.length));
+  const actW = Math.max(0, ...rows.map((r) => r.action.length + 1));
   for (const s of sections) {
     if (lines.length > 0) lines.push('');
     lines.push(s.title);
     for (const op of s.ops) {
-      lines.push(`  ${sign(op.action)} ${op.object.padEnd(objW)}  ${`${actionText(op)}:`.padEnd(actW)} ${op.reasons.join('; ')}`);
+      for (const r of opRows(op)) lines.push(`  ${sign(op.action)} ${r.object.padEnd(objW)}  ${`${r.action}:`.padEnd(actW)} ${r.reasons.join('; ')}`);
     }
   }
   const notes = [...plan.warnings.map((w) => `Warning: ${w}`), ...plan.errors.map((e) => `Error: ${errorObject(e)}: ${e.message}`)];
@@ -77,12 +78,24 @@ function sign(action: Action): string {
   return '~';
 }
 
+/** One plan line per op; a rolling update gets one per replica it replaces, so the plan names every replica. */
+function opRows(op: Op): { object: string; action: string; reasons: string[] }[] {
+  if (op.kind !== 'service.rolling') return [{ object: op.object, action: actionText(op), reasons: op.reasons }];
+  const total = op.steps.length;
+  const batch = op.update.parallelism === 0 || op.update.parallelism >= total ? 'all at once' : `${op.update.parallelism} at a time`;
+  return op.steps.map((step, i) => ({
+    object: `${op.object}#${step.replica}`,
+    action: `rolling ${i + 1}/${total} (${op.strategy}, ${batch}${op.update.failureAction === 'rollback' ? '' : `, on failure ${op.update.failureAction}`}${op.pull ? ', pull' : ''})`,
+    reasons: step.reasons,
+  }));
+}
+
 function actionText(op: Op): string {
   switch (op.kind) {
     case 'service.create':
-      return op.pull ? 'create (pull)' : 'create';
+      return op.build ? 'create (build)' : op.pull ? 'create (pull)' : 'create';
     case 'service.recreate':
-      return `recreate (${op.strategy}${op.pull ? ', pull' : ''})`;
+      return `recreate (${op.strategy}${op.build ? ', build' : op.pull ? ', pull' : ''})`;
     case 'service.start':
       return 'start';
     case 'service.connect':
@@ -103,7 +116,10 @@ export interface PlanJsonOp extends OpBase {
   kind: Op['kind'];
   strategy?: RolloutStrategy;
   pull?: boolean;
+  build?: boolean;
   image?: string;
+  /** For `service.rolling`: the replicas it replaces, in order. */
+  replicas?: { replica: number; container: string; reasons: string[] }[];
 }
 
 export interface PlanJson {
@@ -131,9 +147,11 @@ export function renderPlanJson(plan: Plan): PlanJson {
         reasons: [...op.reasons],
         after: [...op.after],
       };
-      if (op.kind === 'service.recreate') j.strategy = op.strategy;
-      if (op.kind === 'service.create' || op.kind === 'service.recreate') j.pull = op.pull;
-      if (op.kind === 'service.create' || op.kind === 'service.recreate' || op.kind === 'service.start' || op.kind === 'service.connect') {
+      if (op.kind === 'service.recreate' || op.kind === 'service.rolling') j.strategy = op.strategy;
+      if (op.kind === 'service.create' || op.kind === 'service.recreate' || op.kind === 'service.rolling') j.pull = op.pull;
+      if ((op.kind === 'service.create' || op.kind === 'service.recreate') && op.build) j.build = true;
+      if (op.kind === 'service.rolling') j.replicas = op.steps.map((s) => ({ replica: s.replica, container: s.containerName, reasons: [...s.reasons] }));
+      if (op.kind === 'service.create' || op.kind === 'service.recreate' || op.kind === 'service.rolling' || op.kind === 'service.start' || op.kind === 'service.connect') {
         j.image = op.service.image;
       }
       return j;

@@ -1,5 +1,6 @@
-import type { NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../model/desired.js';
-import type { Health, LiveContainer, LiveNetwork, LiveVolume } from '../model/live.js';
+import type { BuildOptions, NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../model/desired.js';
+import type { Health, LiveContainer, LiveImage, LiveNetwork, LiveVolume } from '../model/live.js';
+import type { RegistryAuth } from './registry.js';
 
 /**
  * berth's window on the Docker engine. One method is one Engine API call
@@ -10,6 +11,8 @@ import type { Health, LiveContainer, LiveNetwork, LiveVolume } from '../model/li
  */
 export interface DockerPort {
   ping(): Promise<void>;
+  /** The engine's release and API version (`GET /version`), asked once per client. For plan-time capability checks. */
+  engineVersion(): Promise<{ version: string; apiVersion: string }>;
 
   /** All containers (`all: true`), with labels, state, health, networks. One call. */
   listContainers(): Promise<LiveContainer[]>;
@@ -19,13 +22,27 @@ export interface DockerPort {
   listVolumes(): Promise<LiveVolume[]>;
   /** Every `repo:tag` of every local image. One call. */
   listImageTags(): Promise<string[]>;
+  /** Every local image with its ID, tags and repo digests. One call (the same one as listImageTags). */
+  listImages(): Promise<LiveImage[]>;
 
   createNetwork(spec: NetworkSpec, labels: Record<string, string>): Promise<string>;
   removeNetwork(idOrName: string): Promise<void>;
   createVolume(spec: VolumeSpec, labels: Record<string, string>): Promise<void>;
 
-  /** Pull `ref`; resolves when the pull finished, rejects with the engine's message. */
-  pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
+  /**
+   * Pull `ref` (with `auth` as X-Registry-Auth when given); resolves when the
+   * pull finished, rejects with the engine's message, or with "timed out" when
+   * `limits` ran out (the pull is then cancelled).
+   */
+  pullImage(ref: string, onProgress?: (p: PullProgress) => void, auth?: RegistryAuth | null, limits?: PullLimits): Promise<void>;
+  /**
+   * `POST /build` with `request.context` (a tar archive) as the body; resolves
+   * with the image ID, rejects with a BuildError naming the failing step and
+   * the last lines of its output. `onProgress` gets each line of output.
+   */
+  buildImage(request: BuildRequest, onProgress?: (line: string) => void): Promise<{ imageId: string }>;
+  /** Tag image `source` (ID or reference) as `ref`. */
+  tagImage(source: string, ref: string): Promise<void>;
   /**
    * Untag/remove image `ref` (never forced: an image a container uses stays).
    * Resolves false when the engine refused (in use) or it was already gone.
@@ -50,10 +67,56 @@ export interface DockerPort {
   /** Only during gates (health waits), never in a no-op pass. */
   inspectContainer(id: string): Promise<ContainerDetails>;
   /** Run a command in a running container; resolves with its exit code and (truncated) output. */
-  exec(id: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }>;
+  exec(id: string, cmd: string[], timeoutMs: number, opts?: ExecOptions): Promise<{ exitCode: number; output: string }>;
 
   /** Subscribe to engine events on berth's objects; returns an unsubscribe function. */
   events(onEvent: (e: DockerEvent) => void, onError: (err: Error) => void): () => void;
+}
+
+/** Exec settings beyond the command (Compose's hooks have them). */
+export interface ExecOptions {
+  user?: string;
+  privileged?: boolean;
+  workingDir?: string;
+  /** `KEY=VALUE`; values may be secrets, never logged. */
+  env?: string[];
+}
+
+/** One progress event of a pull: a layer `id` and its status (`Downloading`, `Pull complete`, …). */
+export interface PullProgress {
+  id: string | null;
+  status: string;
+  /** The engine's progress bar text, when it sends one. */
+  progress: string | null;
+}
+
+/** Bounds of one pull (berth.yaml `images.pullStallSeconds` / `images.pullTimeoutSeconds`); absent or 0: unbounded. */
+export interface PullLimits {
+  /** Give up when the engine reports no progress for this long. */
+  stallMs?: number;
+  /** Give up when the whole pull takes longer. */
+  timeoutMs?: number;
+}
+
+export interface BuildRequest extends BuildOptions {
+  /** The build context as a tar archive (the Dockerfile inside it). */
+  context: Buffer;
+  /** Path of the Dockerfile inside the archive. */
+  dockerfile: string;
+  /** Every tag the image gets (the first is berth's content tag). */
+  tags: string[];
+}
+
+/** A build that failed: the step (`Step 3/5 : RUN make`) and the last lines of its output. */
+export class BuildError extends Error {
+  constructor(
+    readonly step: string | null,
+    readonly tail: string[],
+    readonly detail: string,
+  ) {
+    super(`${step ? `${step}: ` : ''}${detail}${tail.length > 0 ? `\n${tail.map((l) => `    | ${l}`).join('\n')}` : ''}`);
+    this.name = 'BuildError';
+  }
 }
 
 export interface CreateContainerOptions {

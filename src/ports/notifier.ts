@@ -12,6 +12,8 @@ export type ChatMessageKind =
   | 'sync-failed'
   | 'validation-failed'
   | 'rollout-failed'
+  | 'host-down'
+  | 'host-up'
   | 'test';
 
 export type ChatSeverity = 'info' | 'warning' | 'error';

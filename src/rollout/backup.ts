@@ -1,6 +1,7 @@
 import type { ServiceSpec } from '../model/desired.js';
 import type { ContainerDetails } from '../ports/docker.js';
 import { GateError } from './gates.js';
+import { waitReady } from './readiness.js';
 import type { RolloutContext } from './types.js';
 
 /** Characters of a failed backup's output kept for the report (its end says why). */
@@ -26,6 +27,28 @@ export async function runBackup(spec: ServiceSpec, old: ContainerDetails, ctx: R
     throw new GateError(`${what}: backup command exited with code ${exitCode}${tail ? `: ${tail}` : ''}; nothing was changed`, 'backup', tail || null);
   }
   return `backup finished in ${((ctx.clock.now() - t0) / 1000).toFixed(1)}s`;
+}
+
+/**
+ * The old container of a service with a backup is stopped — most often
+ * because berth died between stopping it and starting the new one (a crash
+ * mid-rollout): start it again and wait until it is ready, so the backup runs
+ * against the live server (`pg_dump` needs one; a one-off container has no
+ * server and the rollout would stop with the database left down) and a
+ * rollback starts it again. When it does not come up, it is stopped again and
+ * the backup runs in a one-off container, as before. Returns the container as it is now.
+ */
+export async function reviveForBackup(spec: ServiceSpec, old: ContainerDetails, ctx: RolloutContext): Promise<ContainerDetails> {
+  if (old.running) return old;
+  ctx.progress(`starting ${old.name} again for its backup (it was stopped, e.g. by a crash mid-rollout)`);
+  try {
+    await ctx.docker.startContainer(old.id);
+    await waitReady(old.id, spec, { docker: ctx.docker, clock: ctx.clock, timeoutMs: ctx.settings.rollout.healthTimeoutSeconds * 1000, signal: ctx.signal, progress: ctx.progress });
+  } catch (e) {
+    ctx.progress(`${old.name} did not come up (${(e as Error).message}); backing up from a one-off container`);
+    await ctx.docker.stopContainer(old.id).catch(() => undefined);
+  }
+  return ctx.docker.inspectContainer(old.id);
 }
 
 async function execIn(old: ContainerDetails, cmd: string[], timeoutMs: number, ctx: RolloutContext) {

@@ -11,22 +11,24 @@ import { summarize } from '../plan/build-plan.js';
  */
 export function withoutHeldRollouts(plan: Plan, hold: ReadonlySet<string> | undefined, live: LiveState): { plan: Plan; held: Op[] } {
   if (!hold || hold.size === 0) return { plan, held: [] };
-  const isHeld = (op: Op) => op.kind === 'service.recreate' && hold.has(`${op.stack}/${op.service.name}`);
+  const isHeld = (op: Op) => (op.kind === 'service.recreate' || op.kind === 'service.rolling') && hold.has(`${op.stack}/${op.service.name}`);
   const held = plan.ops.filter(isHeld);
   if (held.length === 0) return { plan, held };
   const heldIds = new Set(held.map((op) => op.id));
   const ops: Op[] = [];
   for (const op of plan.ops) {
-    if (op.kind === 'service.recreate' && heldIds.has(op.id)) {
-      const old = live.containers.find((c) => c.id === op.old.id);
-      if (old && (old.state === 'exited' || old.state === 'created')) {
+    if ((op.kind === 'service.recreate' || op.kind === 'service.rolling') && heldIds.has(op.id)) {
+      const replaced = op.kind === 'service.recreate' ? [{ id: op.id, object: op.object, old: op.old }] : op.steps.map((s) => ({ id: `${op.id}#${s.replica}`, object: `${op.object}#${s.replica}`, old: s.old }));
+      for (const r of replaced) {
+        const old = live.containers.find((c) => c.id === r.old.id);
+        if (!old || (old.state !== 'exited' && old.state !== 'created')) continue;
         const start: ServiceStartOp = {
           kind: 'service.start',
-          id: op.id,
+          id: r.id,
           wave: op.wave,
           action: 'start',
           stack: op.stack,
-          object: op.object,
+          object: r.object,
           reasons: [`held at the previous version (its rollout at this revision was rolled back); stopped (${old.status || old.state})`],
           after: op.after,
           service: op.service,
@@ -36,6 +38,8 @@ export function withoutHeldRollouts(plan: Plan, hold: ReadonlySet<string> | unde
       }
       continue;
     }
+    // New replicas of a held service would be the held revision: they wait with it.
+    if (op.kind === 'service.create' && op.after.some((id) => heldIds.has(id))) continue;
     ops.push({ ...op, after: op.after.filter((id) => !heldIds.has(id) || ops.some((o) => o.id === id)) } as Op);
   }
   const warnings = [

@@ -1,6 +1,6 @@
 import { RETIRED_SUFFIX } from '../labels.js';
 import type { ServiceRecreateOp } from '../model/plan.js';
-import { runBackup } from './backup.js';
+import { reviveForBackup, runBackup } from './backup.js';
 import { waitReady } from './readiness.js';
 import { RolloutFailure, type RolloutContext, type RolloutReport } from './types.js';
 
@@ -15,15 +15,21 @@ import { RolloutFailure, type RolloutContext, type RolloutReport } from './types
  * controller treats a lone `_berth_old` as the service and replaces it again.
  */
 export async function recreate(op: ServiceRecreateOp, ctx: RolloutContext): Promise<RolloutReport> {
+  return (await recreateSwap(op, ctx, false)).report;
+}
+
+/** The same, returning the new container's id; with `keepOld` the stopped old container stays as `<name>_berth_old` (for a rolling update's rollback). */
+export async function recreateSwap(op: Pick<ServiceRecreateOp, 'service' | 'old'>, ctx: RolloutContext, keepOld: boolean): Promise<{ report: RolloutReport; newId: string }> {
   const { docker, clock, settings } = ctx;
   const spec = op.service;
   const canonical = spec.containerName;
   const retiredName = `${canonical}${RETIRED_SUFFIX}`;
   const notes: string[] = [];
 
-  const old = await docker.inspectContainer(op.old.id);
+  let old = await docker.inspectContainer(op.old.id);
   if (spec.berth.backup) {
     try {
+      old = await reviveForBackup(spec, old, ctx);
       notes.push(await runBackup(spec, old, ctx));
     } catch (e) {
       // Nothing was changed: the old container keeps running.
@@ -57,8 +63,8 @@ export async function recreate(op: ServiceRecreateOp, ctx: RolloutContext): Prom
     const rollbackError = await restore(ctx, newId, op.old.id, canonical, old.running);
     throw RolloutFailure.from(e, 'recreate', true, rollbackError);
   }
-  await docker.removeContainer(op.old.id, true);
-  return { strategy: 'recreate', result: 'succeeded', notes };
+  if (!keepOld) await docker.removeContainer(op.old.id, true);
+  return { report: { strategy: 'recreate', result: 'succeeded', notes }, newId: newId! };
 }
 
 /** Remove the new container, give the old one its name back and start it (if it ran before). */

@@ -1,4 +1,4 @@
-import { TEMP_SUFFIX } from '../labels.js';
+import { RETIRED_SUFFIX, TEMP_SUFFIX } from '../labels.js';
 import type { ServiceRecreateOp } from '../model/plan.js';
 import { waitReady } from './readiness.js';
 import { RolloutFailure, type RolloutContext, type RolloutReport } from './types.js';
@@ -19,6 +19,15 @@ import { RolloutFailure, type RolloutContext, type RolloutReport } from './types
  * `_berth_tmp` is removed, a missing canonical container is created.
  */
 export async function startFirst(op: ServiceRecreateOp, ctx: RolloutContext): Promise<RolloutReport> {
+  return (await startFirstSwap(op, ctx, false)).report;
+}
+
+/**
+ * The same, returning the new container's id. With `keepOld` the drained old
+ * container is stopped and kept as `<name>_berth_old` instead of removed, so a
+ * rolling update can still bring it back (src/rollout/rolling.ts).
+ */
+export async function startFirstSwap(op: Pick<ServiceRecreateOp, 'service' | 'old'>, ctx: RolloutContext, keepOld: boolean): Promise<{ report: RolloutReport; newId: string }> {
   const { docker, clock, settings } = ctx;
   const spec = op.service;
   const canonical = spec.containerName;
@@ -70,12 +79,13 @@ export async function startFirst(op: ServiceRecreateOp, ctx: RolloutContext): Pr
     for (const network of old.networks) await docker.disconnectNetwork(network, op.old.id);
     if (old.networks.length > 0 && old.running) await clock.sleep(settings.rollout.drainSeconds * 1000, ctx.signal);
     await docker.stopContainer(op.old.id);
-    await docker.removeContainer(op.old.id, true);
+    if (keepOld) await docker.renameContainer(op.old.id, `${canonical}${RETIRED_SUFFIX}`);
+    else await docker.removeContainer(op.old.id, true);
   } catch (e) {
     if (!/no such container/i.test((e as Error).message)) {
       throw RolloutFailure.from(new Error(`${spec.stack}/${spec.name}: new container is serving, but retiring ${op.old.name} failed: ${(e as Error).message}`), 'start-first', false, null);
     }
   }
   await docker.renameContainer(id, canonical);
-  return { strategy: 'start-first', result: 'succeeded', notes };
+  return { report: { strategy: 'start-first', result: 'succeeded', notes }, newId: id };
 }

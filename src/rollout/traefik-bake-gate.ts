@@ -2,27 +2,32 @@ import type { BerthSettings, DesiredState } from '../model/desired.js';
 import type { Clock } from '../ports/clock.js';
 import type { TraefikPort } from '../ports/traefik.js';
 import { bakeInTraefik } from './traefik-gate.js';
-import type { BakeGate } from './types.js';
+import type { BakeGate, SwarmBakeGate } from './types.js';
+
+type TraefikClient = (api: string) => TraefikPort;
+/** A swarm service's name is Traefik's default service name; a container has none (Compose's `<service>_<project>` then). */
+type Bake = (input: Omit<Parameters<SwarmBakeGate>[0], 'name'> & { name?: string }) => Promise<string>;
 
 /**
- * The start-first bake gate from berth.yaml `traefik:` (PRODUCT.md §6, §8):
- * the new container, already healthy in Docker and in the service's DNS,
- * must register in Traefik, stay UP and keep the service under the circuit
- * breaker for `rollout.bakeSeconds`. Without `traefik.api`: no gate.
+ * The bake from berth.yaml `traefik:` (PRODUCT.md §6, §8) of whatever runs
+ * the new replicas: they must register in Traefik, stay UP and keep the
+ * service under the circuit breaker for `rollout.bakeSeconds`. Without
+ * `traefik:`: no gate. One body for engine containers and swarm tasks.
  */
-export function traefikBakeGate(settings: BerthSettings, clock: Clock, client: (api: string) => TraefikPort): BakeGate | undefined {
+function traefikBake(settings: BerthSettings, clock: Clock, client: TraefikClient): Bake | undefined {
   const cfg = settings.traefik;
   if (!cfg) return undefined;
   const traefik = client(cfg.api);
-  return async ({ spec, container, signal, progress }) => {
+  return async ({ stack, service, name, labels, serverHosts, signal, progress }) => {
     const report = await bakeInTraefik({
       traefik,
       clock,
       signal,
-      stack: spec.stack,
-      service: spec.name,
-      labels: container.labels,
-      serverHosts: Object.values(container.addresses),
+      stack,
+      service,
+      ...(name !== undefined ? { defaultServiceName: name } : {}),
+      labels,
+      serverHosts,
       bakeSeconds: settings.rollout.bakeSeconds,
       circuitBreaker: cfg.circuitBreaker || null,
       progress,
@@ -32,7 +37,19 @@ export function traefikBakeGate(settings: BerthSettings, clock: Clock, client: (
   };
 }
 
+/** The start-first gate of an engine host: the new container, already healthy in Docker and in the service's DNS. */
+export function traefikBakeGate(settings: BerthSettings, clock: Clock, client: TraefikClient): BakeGate | undefined {
+  const bake = traefikBake(settings, clock, client);
+  if (!bake) return undefined;
+  return ({ spec, container, signal, progress }) => bake({ stack: spec.stack, service: spec.name, labels: container.labels, serverHosts: Object.values(container.addresses), signal, progress });
+}
+
 /** What the CLI and `berth run` hand to reconcile: a gate per desired state (berth.yaml may change per commit). */
-export function bakeGateFactory(clock: Clock, client: (api: string) => TraefikPort): (desired: DesiredState) => BakeGate | undefined {
+export function bakeGateFactory(clock: Clock, client: TraefikClient): (desired: DesiredState) => BakeGate | undefined {
   return (desired) => traefikBakeGate(desired.settings, clock, client);
+}
+
+/** The same for swarm hosts (`berth apply`, `berth run`): the gate after a service's tasks run the new spec. */
+export function swarmBakeGateFactory(clock: Clock, client: TraefikClient): (desired: DesiredState) => SwarmBakeGate | undefined {
+  return (desired) => traefikBake(desired.settings, clock, client);
 }

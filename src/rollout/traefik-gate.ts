@@ -23,7 +23,13 @@ export interface TraefikBakeInput {
   /** Compose project (berth stack) and service of the new container. */
   stack: string;
   service: string;
-  /** The new container's labels (traefik.* included). */
+  /**
+   * The name Traefik's provider gives the default service, before normalizing:
+   * `<service>_<stack>` for a Compose container (the default), the service's
+   * own name (`<stack>_<service>`) for a swarm service.
+   */
+  defaultServiceName?: string;
+  /** The new container's labels (traefik.* included); a swarm service's deploy.labels. */
   labels: Record<string, string>;
   /** IPs of the NEW container on its networks. */
   serverHosts: string[];
@@ -56,10 +62,10 @@ type Routing = { kind: 'skip'; reason: string } | { kind: 'route'; expected: str
  * (`traefik.http.services.<name>.…`); with none declared, into one default
  * service named after the Compose service and project (`<service>-<project>`,
  * normalized: runs of characters other than letters and digits become one
- * `-`). Routers only reference services (`traefik.http.routers.<r>.service`),
+ * `-`; a swarm service: its own name, `defaultName`). Routers only reference services (`traefik.http.routers.<r>.service`),
  * they do not add this container to them, so they are not used here.
  */
-export function traefikRouting(labels: Record<string, string>, stack: string, service: string): Routing {
+export function traefikRouting(labels: Record<string, string>, stack: string, service: string, defaultName = `${service}_${stack}`): Routing {
   const keys = Object.keys(labels).filter((k) => /^traefik\./i.test(k));
   const enable = Object.entries(labels).find(([k]) => k.toLowerCase() === 'traefik.enable')?.[1];
   if (enable !== undefined && enable.trim().toLowerCase() === 'false') return { kind: 'skip', reason: 'traefik.enable=false' };
@@ -72,7 +78,7 @@ export function traefikRouting(labels: Record<string, string>, stack: string, se
     const m = /^traefik\.http\.services\.([^.]+)\./i.exec(k);
     if (m) declared.add(m[1]!);
   }
-  const names = declared.size > 0 ? [...declared] : [normalizeTraefikName(`${service}_${stack}`)];
+  const names = declared.size > 0 ? [...declared] : [normalizeTraefikName(defaultName)];
   return { kind: 'route', expected: names.map((n) => `${n}@docker`).sort(), labelled: keys.length > 0 };
 }
 
@@ -147,7 +153,7 @@ export async function bakeInTraefik(input: TraefikBakeInput): Promise<TraefikBak
     if (signal?.aborted) throw new GateError('stopped during the Traefik bake', 'aborted');
   };
 
-  const routing = traefikRouting(input.labels, input.stack, input.service);
+  const routing = traefikRouting(input.labels, input.stack, input.service, input.defaultServiceName);
   if (routing.kind === 'skip') return { checked: false, services: [], reason: routing.reason };
 
   let breaker: CbExpr | null = null;

@@ -1,4 +1,5 @@
 import type { BerthSettings, RolloutStrategy, ServiceSpec } from '../model/desired.js';
+import type { RolloutReport } from '../model/outcome.js';
 import type { Clock } from '../ports/clock.js';
 import type { ContainerDetails, DockerPort } from '../ports/docker.js';
 import { GateError } from './gates.js';
@@ -23,18 +24,24 @@ export interface RolloutContext {
  */
 export type BakeGate = (input: { spec: ServiceSpec; container: ContainerDetails; signal?: AbortSignal; progress(message: string): void }) => Promise<string | null>;
 
-/** `berth_rollouts_total{result}`. */
-export type RolloutResult = 'succeeded' | 'rolled_back' | 'failed';
+/**
+ * The same bake for a swarm service whose new tasks run and are healthy:
+ * Traefik's swarm provider reads the service's labels (deploy.labels) and
+ * sends traffic to the tasks' addresses. Resolves with the note for the
+ * report, throws a GateError to have the update rolled back.
+ */
+export type SwarmBakeGate = (input: {
+  stack: string;
+  /** The compose service and the swarm service's name (`<stack>_<service>`). */
+  service: string;
+  name: string;
+  labels: Record<string, string>;
+  serverHosts: string[];
+  signal?: AbortSignal;
+  progress(message: string): void;
+}) => Promise<string>;
 
-export interface RolloutReport {
-  strategy: RolloutStrategy;
-  result: RolloutResult;
-  /** The gate that stopped the rollout (health-timeout, unhealthy, container-exited, backup, traefik-server-down, circuit-breaker, …). */
-  gate?: string;
-  lastHealthOutput?: string | null;
-  /** Notes of gates that passed (e.g. the Traefik bake) or were skipped. */
-  notes?: string[];
-}
+export type { RolloutReport, RolloutResult } from '../model/outcome.js';
 
 /**
  * A rollout that did not promote the new container. `rolledBack` tells

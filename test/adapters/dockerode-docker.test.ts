@@ -8,6 +8,7 @@ import type { NetworkSpec, ServiceNetwork, ServiceSpec, VolumeSpec } from '../..
 import type { DockerEvent } from '../../src/ports/docker.js';
 import { cleanupByLabel, docker, requireEngine, uniqueName } from '../support/engine.js';
 import { serviceSpec } from '../support/service-spec.js';
+import { until } from '../support/until.js';
 
 /**
  * Every DockerPort method against the real engine (Docker 20.10, API 1.41
@@ -34,15 +35,6 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 async function inspectRaw(name: string): Promise<any> {
   const r = await docker(['inspect', name]);
   if (r.code !== 0) throw new Error(r.stderr);
@@ -242,9 +234,9 @@ describe('containers', () => {
     expect(existsSync(hostDir)).toBe(true);
     expect((await port.inspectContainer(cid)).running).toBe(true);
 
-    const t0 = Date.now();
     await port.stopContainer(cid);
-    expect(Date.now() - t0).toBeLessThan(3000); // the worker stops on SIGTERM, well inside the grace period
+    // The worker stopped on SIGTERM (143), not killed at the end of the grace period (137).
+    expect((await docker(['inspect', '-f', '{{.State.ExitCode}}', cid])).stdout.trim()).not.toBe('137');
     await port.stopContainer(cid); // already stopped
     expect((await port.inspectContainer(cid)).status).toBe('exited');
 
@@ -292,9 +284,12 @@ describe('containers', () => {
     expect(await port.exec(cid, ['true'], 10_000)).toEqual({ exitCode: 0, output: '' });
 
     const t0 = Date.now();
-    const err = await port.exec(cid, ['sh', '-c', 'echo started; sleep 30'], 500).catch((e: unknown) => e);
-    expect(Date.now() - t0).toBeLessThan(2000);
-    expect((err as Error).message).toMatch(/^exec in container .*: \["sh","-c","echo started; sleep 30"\]: timed out after 500 ms \(the Engine API cannot stop an exec: the command may still be running in the container\); output so far: started/);
+    // 3 s, not less: the timeout must outlast the exec's start and its first output on a
+    // loaded machine (at 500 ms CI saw the timeout before "started" arrived).
+    const err = await port.exec(cid, ['sh', '-c', 'echo started; sleep 30'], 3000).catch((e: unknown) => e);
+    // It gave up: the command itself runs 30 s.
+    expect(Date.now() - t0).toBeLessThan(25_000);
+    expect((err as Error).message).toMatch(/^exec in container .*: \["sh","-c","echo started; sleep 30"\]: timed out after 3000 ms \(the Engine API cannot stop an exec: the command may still be running in the container\); output so far: started/);
     await expect(port.exec(cid, ['/no/such/binary'], 5000)).resolves.toMatchObject({ exitCode: 126 });
   });
 
@@ -335,7 +330,7 @@ describe('containers', () => {
 });
 
 describe('events', () => {
-  it('a managed container\'s stop arrives within 2 s; managed network events pass, unmanaged ones do not; unsubscribing is quiet', async (ctx) => {
+  it('a managed container\'s stop arrives as an event; managed network events pass, unmanaged ones do not; unsubscribing is quiet', async (ctx) => {
     if (!engine) ctx.skip();
     const home = netSpec({ key: 'ev-home' });
     await port.createNetwork(home, MANAGED);
@@ -356,16 +351,15 @@ describe('events', () => {
     await port.stopContainer(unmanagedCid);
     // A managed container joining an unmanaged network is berth's business too (drift: wrong networks).
     await port.connectNetwork(unmanagedNet.name, cid, { aliases: [], ipv4Address: null, ipv6Address: null });
-    await until('the connect of the managed container', async () => seen.find((e) => e.type === 'network' && e.action === 'connect' && e.name === unmanagedNet.name), 2000);
-    const t0 = Date.now();
+    await until('the connect of the managed container', async () => seen.find((e) => e.type === 'network' && e.action === 'connect' && e.name === unmanagedNet.name), 30_000);
     await port.stopContainer(cid);
-    const stopEvent = await until('the die/stop event', async () => seen.find((e) => e.type === 'container' && e.id === cid && (e.action === 'die' || e.action === 'stop')), 2000);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // How soon is the bench's business (drift detected, bench/controller.ts); here: that it comes, with its labels.
+    const stopEvent = await until('the die/stop event', async () => seen.find((e) => e.type === 'container' && e.id === cid && (e.action === 'die' || e.action === 'stop')), 30_000);
     expect(stopEvent).toMatchObject({ type: 'container', name: `${id}-ev`, labels: expect.objectContaining(MANAGED) });
     expect(stopEvent.labels).not.toHaveProperty('image');
     expect(stopEvent.time).toBeGreaterThan(Date.now() - 60_000);
 
-    await until('the managed network create event', async () => seen.find((e) => e.type === 'network' && e.id === netId && e.action === 'create'), 2000);
+    await until('the managed network create event', async () => seen.find((e) => e.type === 'network' && e.id === netId && e.action === 'create'), 30_000);
     expect(seen.find((e) => e.name === managedNet.name)).toMatchObject({ type: 'network', action: 'create', labels: expect.objectContaining(MANAGED) });
     expect(seen.filter((e) => (e.name === unmanagedNet.name && !['connect', 'disconnect'].includes(e.action)) || e.id === unmanagedCid)).toEqual([]);
     expect(seen.filter((e) => e.action.startsWith('exec_'))).toEqual([]);

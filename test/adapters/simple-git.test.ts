@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,41 @@ describe('git source', () => {
     for (const u of ['https://github.com/a/b.git', 'file:///srv/x.git', 'ssh://git@host/x', 'git@github.com:a/b.git']) expect(isRemoteRepo(u)).toBe(true);
     for (const d of ['.', 'desired-state', '/srv/repo', 'C:/x']) expect(isRemoteRepo(d)).toBe(false);
     expect(redactUrl('https://user:tok3n@github.com/a/b.git')).toBe('https://***@github.com/a/b.git');
+  });
+
+  it('fetches one older commit by its id into a dir of its own (the last good revision after a restart)', async () => {
+    const { url, work } = remote();
+    const firstRev = git(work, 'rev-parse', 'HEAD');
+    writeFileSync(join(work, 'stacks', 'edge', 'compose.yaml'), 'services: [not valid\n');
+    git(work, 'commit', '-qam', 'broken head');
+    git(work, 'push', '-q', 'origin', 'main');
+    const port = new SimpleGitPort(mkdtempSync(join(tmpdir(), 'berth-cache-')));
+    const head = await port.fetch(url, 'main');
+    const old = await port.fetchRevision(url, firstRev);
+    expect(old.revision).toBe(firstRev);
+    expect(old.subject).toBe('first');
+    expect(old.dir).not.toBe(head.dir);
+    expect(readFileSync(join(old.dir, 'stacks', 'edge', 'compose.yaml'), 'utf8')).not.toContain('not valid');
+    await expect(port.fetchRevision(url, 'f'.repeat(40))).rejects.toThrow(/git fetch file:.* \(ffffffffffff\) failed/);
+  });
+
+  it('fetches a pull request head (refs/pull/N/head) into its own dir, replacing the previous one, never touching the branch checkout', async () => {
+    const { url, work } = remote();
+    const port = new SimpleGitPort(mkdtempSync(join(tmpdir(), 'berth-cache-')));
+    const head = await port.fetch(url, 'main');
+    writeFileSync(join(work, 'stacks', 'edge', 'compose.yaml'), 'services:\n  proxy: {image: "traefik:v3.7"}\n');
+    git(work, 'commit', '-qam', 'proposed');
+    git(work, 'push', '-q', 'origin', 'HEAD:refs/pull/5/head');
+    const pr = await port.fetchRef(url, 'refs/pull/5/head');
+    expect(pr.revision).toBe(git(work, 'rev-parse', 'HEAD'));
+    expect(pr.dir).not.toBe(head.dir);
+    expect(readFileSync(join(pr.dir, 'stacks', 'edge', 'compose.yaml'), 'utf8')).toContain('v3.7');
+    expect(readFileSync(join(head.dir, 'stacks', 'edge', 'compose.yaml'), 'utf8')).not.toContain('v3.7');
+    git(work, 'push', '-q', 'origin', 'HEAD~1:refs/merge-requests/2/head');
+    const mr = await port.fetchRef(url, 'refs/merge-requests/2/head');
+    expect(mr.dir).toBe(pr.dir);
+    expect(readFileSync(join(mr.dir, 'stacks', 'edge', 'compose.yaml'), 'utf8')).not.toContain('v3.7');
+    await expect(port.fetchRef(url, 'refs/pull/6/head')).rejects.toThrow(/git fetch file:.* \(refs\/pull\/6\/head\) failed/);
   });
 
   it('clones shallow, follows new commits, and stays one commit deep', async () => {

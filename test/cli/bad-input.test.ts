@@ -208,7 +208,7 @@ describe('plan and apply refuse every broken repository and change nothing', () 
 
       const env = { BERTH_STATE_DIR: join(work, 'state'), BERTH_BAD_PREFIX: prefix, ...spec.env };
       const markers = [prefix, ...stackNames.flatMap((s) => [`${s}-`, `${s}_`])];
-      const before = await fullListing();
+      const before = await fullListing(prefix);
 
       const runs: Record<string, CliRun> = {};
       const validate = await runCli(['validate', '--repo', repo], env, { validators });
@@ -236,7 +236,7 @@ describe('plan and apply refuse every broken repository and change nothing', () 
         expect(mutatingCalls(counting)).toEqual({});
       }
 
-      const after = await fullListing();
+      const after = await fullListing(prefix);
       expect(relevant(after, markers), `${name}: the engine changed`).toEqual(relevant(before, markers));
 
       const golden = join(FIXTURES, name, 'expected.txt');

@@ -69,7 +69,7 @@ describe('plan and apply against the real engine', () => {
     const again = await runCli(['plan', '--repo', repo], env, { docker: async () => counting });
     expect(again.code, again.output).toBe(0);
     expect(again.stdout).toContain('No changes');
-    expect(counting.snapshot()).toEqual({ listContainers: 1, listImageTags: 1, listNetworks: 1, listVolumes: 1 });
+    expect(counting.snapshot()).toEqual({ listContainers: 1, listImages: 1, listNetworks: 1, listVolumes: 1 });
 
     const drift = await runCli(['drift'], env);
     expect(drift.code, drift.output).toBe(0);
@@ -111,11 +111,11 @@ describe('plan and apply against the real engine', () => {
     expect((await docker(['run', '-d', '--name', foreign, '--network', `${prefix}observability`, 'berth-test/busybox:1', 'sleep', '300'])).code).toBe(0);
     const file = join(repo, 'stacks', `${prefix}infra`, 'compose.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(observability:\n\s+name: \S+\n\s+driver: bridge)/, '$1\n    internal: true'));
-    const before = await fullListing();
+    const before = await fullListing(prefix);
     const r = await runCli(['apply', '--repo', repo], env);
     expect(r.code, r.output).toBe(1);
     expect(r.stderr).toContain(foreign);
-    expect(await fullListing()).toBe(before);
+    expect(await fullListing(prefix)).toBe(before);
   });
 
   it('with prune, removes a stack that left the repo: containers and networks go, volumes stay with their data', async (ctx) => {
@@ -155,14 +155,14 @@ describe('plan and apply against the real engine', () => {
     const { prefix, repo, env } = setup();
     const squatter = `${prefix}web-web-1`;
     expect((await docker(['create', '--name', squatter, 'berth-test/busybox:1', 'sleep', '300'])).code).toBe(0);
-    const before = await fullListing();
+    const before = await fullListing(prefix);
     for (const cmd of ['plan', 'apply']) {
       const r = await runCli([cmd, '--repo', repo], env);
       expect(r.code, r.output).toBe(1);
       expect(r.output).toContain(squatter);
       expect(r.output).toMatch(/not managed by berth/);
     }
-    expect(await fullListing()).toBe(before);
+    expect(await fullListing(prefix)).toBe(before);
   });
 
   it('converges after being SIGKILLed mid-apply: no duplicates, no leftovers, no volume lost', async (ctx) => {

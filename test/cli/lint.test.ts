@@ -79,8 +79,9 @@ describe('berth lint', () => {
       line: 2,
       col: 3,
     });
-    expect(doc.rules.filter((x) => x.severity === 'error').map((x) => x.id)).toEqual(['cap-drop-all']);
-    expect(doc.rules).toHaveLength(9);
+    // cap-drop-all by lint.errors; swarm-database-unpinned is an error by default.
+    expect(doc.rules.filter((x) => x.severity === 'error').map((x) => x.id)).toEqual(['cap-drop-all', 'swarm-database-unpinned']);
+    expect(doc.rules).toHaveLength(10);
 
     const invalid = await runCli(['lint', '--json', '--repo', join(ROOT, 'test', 'fixtures', 'invalid', 'dangling-refs')]);
     expect(invalid.code).toBe(1);

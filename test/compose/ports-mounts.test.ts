@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseExpose, parsePortLong, parsePortShort } from '../../src/compose/ports.js';
+import { hostPortText, parseExpose, parsePortLong, parsePortShort } from '../../src/compose/ports.js';
 import { parseMountLong, parseMountShort, parseTmpfs } from '../../src/compose/mounts.js';
 
 const ok = <T>(r: T | { error: string }): T => {
@@ -27,7 +27,17 @@ describe('ports', () => {
   });
 
   it('rejects nonsense', () => {
-    for (const bad of ['abc', '0', '70000', '1:2:3:4', '80/xtp', '8000-8002:80']) expect('error' in parsePortShort(bad)).toBe(true);
+    for (const bad of ['abc', '0', '70000', '1:2:3:4', '80/xtp', '8000-8002:80-81', '8000-8001:80-82']) expect('error' in parsePortShort(bad)).toBe(true);
+  });
+
+  it('a host range for one container port is one mapping: the engine binds the first free port of the range (as Compose)', () => {
+    const [p] = ok(parsePortShort('6005-6015:80')).ports;
+    expect(p).toEqual({ target: 80, published: 6005, publishedEnd: 6015, hostIp: '', protocol: 'tcp' });
+    expect(hostPortText(p!)).toBe('6005-6015');
+    expect(ok(parsePortLong({ target: 80, published: '6005-6015' })).ports).toEqual([p]);
+    expect(ok(parsePortShort('127.0.0.1:7000-7001:53/udp')).ports).toEqual([{ target: 53, published: 7000, publishedEnd: 7001, hostIp: '127.0.0.1', protocol: 'udp' }]);
+    expect(hostPortText(ok(parsePortShort('8080:80')).ports[0]!)).toBe('8080');
+    expect(hostPortText(ok(parsePortShort('80')).ports[0]!)).toBe('');
   });
 
   it('expands expose', () => {
@@ -54,6 +64,17 @@ describe('mounts', () => {
     expect(ok(parseMountLong({ type: 'volume', source: 'data', target: '/var/lib/data', read_only: true }, ctx)).mount).toEqual(
       ok(parseMountShort('data:/var/lib/data:ro', ctx)).mount,
     );
+  });
+
+  it('parses an image mount (always read-only, with its subpath)', () => {
+    expect(ok(parseMountLong({ type: 'image', source: 'nginx:alpine', target: '/mnt/image', image: { subpath: 'usr/share/nginx/html/' } }, ctx)).mount).toEqual({
+      type: 'image',
+      source: 'nginx:alpine',
+      target: '/mnt/image',
+      readOnly: true,
+      subpath: 'usr/share/nginx/html/',
+    });
+    expect(parseMountLong({ type: 'image', target: '/mnt/image' }, ctx)).toEqual({ error: 'an image mount needs a `source` (the image)' });
   });
 
   it('parses tmpfs with size and mode', () => {

@@ -422,6 +422,23 @@ services:
       ]);
     });
 
+    // Regression (found by test/faults/db-kill-points): berth killed after creating/starting the
+    // new container of a recreate pruned the old one on restart and kept a never-healthy new one.
+    it('keeps _berth_old and replaces an unproven canonical container (created, stopped, starting or unhealthy)', () => {
+      const older = desiredFrom(stackRepo({ web: WEB({ image: 'berth-test/web:v0' }) }));
+      for (const canonical of [{ state: 'created' as const }, { state: 'exited' as const, status: 'Exited (1) 1 second ago' }, { health: 'starting' as const }, { health: 'unhealthy' as const }]) {
+        const live = emptyLive();
+        live.containers.push(containerFor(spec, { name: 'web-web-1', ...canonical }));
+        live.containers.push(containerFor(findService(older, 'web', 'web'), { name: 'web-web-1_berth_old', state: 'exited', status: 'Exited (0) 1 minute ago' }));
+        const ops = apps(desired, live, appliedFor(older)).ops;
+        expect(ops.map((o) => [o.kind, o.object])).toEqual([
+          ['container.cleanup', 'web-web-1'],
+          ['service.recreate', 'web/web'],
+        ]);
+        expect((ops[1] as ServiceRecreateOp).old).toEqual({ id: live.containers[1]!.id, name: 'web-web-1_berth_old' });
+      }
+    });
+
     it('lets _berth_old stand in for a missing container: start it when its config is current', () => {
       const live = emptyLive();
       live.containers.push(containerFor(spec, { name: 'web-web-1_berth_old', state: 'exited', status: 'Exited (0) 1 minute ago' }));

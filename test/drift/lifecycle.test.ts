@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftItem } from '../../src/drift/detect.js';
-import { describeResolved, EMPTY_LEDGER, transition } from '../../src/drift/lifecycle.js';
+import { describeResolved, EMPTY_LEDGER, noticeAppeared, transition } from '../../src/drift/lifecycle.js';
 
 const item = (object: string, aspect: DriftItem['aspect'] = 'stopped'): DriftItem => ({
   id: `web/container/${object}/${aspect}`,
@@ -46,5 +46,20 @@ describe('drift lifecycle', () => {
     const next = transition(ledger, [item('w-1', 'modified')], t1);
     expect(next.appeared.map((x) => x.item.aspect)).toEqual(['modified']);
     expect(next.resolved.map((x) => x.item.aspect)).toEqual(['stopped']);
+  });
+
+  it('noticeAppeared opens new items before the repair; the transition after the pass only resolves them', () => {
+    const { ledger } = transition(EMPTY_LEDGER, [item('old-1')], t0);
+    const early = noticeAppeared(ledger, [item('a-1'), item('old-1')], t1);
+    expect(early.appeared.map((x) => x.item.object)).toEqual(['a-1']);
+    // Nothing resolves before the repair, not even what this observation no longer sees.
+    expect(noticeAppeared(ledger, [], t1)).toEqual({ ledger, appeared: [] });
+    const end = transition(early.ledger, [item('a-1'), item('old-1')], t1);
+    expect(end.appeared).toEqual([]);
+    const healed = transition(end.ledger, [], t1, new Set(['web/a-1', 'web/old-1']));
+    expect(healed.resolved.map((r) => [r.item.object, r.resolution, r.since])).toEqual([
+      ['a-1', 'healed', t1.toISOString()],
+      ['old-1', 'healed', t0.toISOString()],
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireEngine, uniqueName } from '../support/engine.js';
 import { freePort } from '../support/free-port.js';
 import { PrivateDockerd } from '../support/private-dockerd.js';
+import { until as untilShared } from '../support/until.js';
 import { berth, fastExample, spawnBerth, type BerthRun } from './harness.js';
 
 /**
@@ -34,19 +35,8 @@ const http = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { signal
 type Status = { running: boolean; reconciles: number; lastResult: { outcome: string; at: string } | null };
 const status = async (): Promise<Status> => (await (await http('/api/status')).json()) as Status;
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- berth logs ---\n${logs.slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number) =>
+  untilShared(what, fn, timeoutMs, { everyMs: 200, context: () => logs });
 
 async function running(name: string): Promise<boolean> {
   return (await dockerd!.docker(['inspect', '-f', '{{.State.Running}}', name])).stdout.trim() === 'true';

@@ -8,6 +8,7 @@ import { recordCapture } from '../support/capture.js';
 import { docker, requireEngine, uniqueName } from '../support/engine.js';
 import { freePort } from '../support/free-port.js';
 import { gitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
+import { until } from '../support/until.js';
 import { spawnBerth, type BerthRun } from './harness.js';
 
 /**
@@ -41,19 +42,6 @@ afterAll(async () => {
 }, 120_000);
 
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number, logs: () => string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n--- berth logs ---\n${logs().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 type Status = {
   ready: boolean;
@@ -111,7 +99,7 @@ async function scenario(
   const http = (path: string) => fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5_000) });
   const status = async () => (await (await http('/api/status')).json()) as Status;
   const failures = async () => Number(/^berth_git_fetch_failures_total (\d+)/m.exec(await (await http('/metrics')).text())?.[1] ?? NaN);
-  const wait = <T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000) => until(what, fn, ms, () => logs);
+  const wait = <T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000) => until(what, fn, ms, { everyMs: 200, context: () => logs });
   const mark = async () => (await docker(['inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', container])).stdout.match(/^MARK=(.*)$/m)?.[1];
 
   await wait('first deploy', async () => (await status()).lastApplied?.revision === first && (await mark()) === 'one');

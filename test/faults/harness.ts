@@ -252,3 +252,11 @@ export async function resetHost(prefix: string): Promise<number> {
   }
   throw new Error(`cannot clear the host of ${prefix}*: ${JSON.stringify(await listPrefixed(prefix))}`);
 }
+
+/** Kill at every mutating call 1…m, or with BERTH_FAULTS_EVERY=n at every n-th (and the last) for a quicker local run. */
+export function killPoints(m: number): number[] {
+  const every = Math.max(1, Number(process.env.BERTH_FAULTS_EVERY ?? 1) || 1);
+  const ks = Array.from({ length: m }, (_, i) => i + 1).filter((k) => (k - 1) % every === 0);
+  if (ks[ks.length - 1] !== m) ks.push(m);
+  return ks;
+}

@@ -13,6 +13,7 @@ import {
   exampleVolumes,
   fastExample,
   hostProblems,
+  killPoints,
   lostData,
   markVolumes,
   PG_MARKER_FILE,
@@ -144,13 +145,6 @@ async function containerNames(prefix: string): Promise<Record<string, string>> {
   return out;
 }
 
-/** Kill at every call, or with BERTH_FAULTS_EVERY=n at every n-th (and the last) for a quicker local run. */
-function killPoints(m: number): number[] {
-  const every = Math.max(1, Number(process.env.BERTH_FAULTS_EVERY ?? 1) || 1);
-  const ks = Array.from({ length: m }, (_, i) => i + 1).filter((k) => (k - 1) % every === 0);
-  if (ks[ks.length - 1] !== m) ks.push(m);
-  return ks;
-}
 
 /** The last lines of berth's output, without the warnings about other tests' objects on the shared engine. */
 function lastLines(text: string, n: number): string {

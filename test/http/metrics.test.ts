@@ -97,4 +97,23 @@ describe('createMetrics', () => {
     expect(text).toContain('berth_git_fetch_failures_total 1');
     expect(text).toContain('berth_webhooks_total{result="unauthorized"} 1');
   });
+
+  it('per host: every series carries `host`, one host\'s revision and drift replace only its own, berth_host_up follows the engine', async () => {
+    const m = createMetrics();
+    const a = m.forHost('app-1');
+    const b = m.forHost('db-1');
+    a.setRevision('aaa');
+    b.setRevision('bbb');
+    a.setRevision('ccc');
+    a.setDrift([{ stack: 'web', kind: 'missing' }, { stack: 'web', kind: 'missing' }]);
+    b.setDrift([{ stack: 'data', kind: 'stopped' }]);
+    a.setDrift([]);
+    a.observeReconcile(0.2, 'converged');
+    m.hostUp('app-1', true);
+    m.hostUp('db-1', false);
+    expect(await lines(m, 'berth_applied_revision_info{')).toEqual(['berth_applied_revision_info{revision="bbb",host="db-1"} 1', 'berth_applied_revision_info{revision="ccc",host="app-1"} 1']);
+    expect(await lines(m, 'berth_drift_objects{')).toEqual(['berth_drift_objects{stack="data",kind="stopped",host="db-1"} 1']);
+    expect(await lines(m, 'berth_reconcile_total{result="converged",host=')).toEqual(['berth_reconcile_total{result="converged",host="app-1"} 1', 'berth_reconcile_total{result="converged",host="db-1"} 0']);
+    expect(await lines(m, 'berth_host_up')).toEqual(['berth_host_up{host="app-1"} 1', 'berth_host_up{host="db-1"} 0']);
+  });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMetrics, type BerthMetrics } from '../../src/http/metrics.js';
 import { parseListen, startHttpServer, type HttpServer, type HttpServerOptions } from '../../src/http/server.js';
 import type { Logger } from '../../src/ports/logger.js';
+import type { PullRequestEvent } from '../../src/http/pull-request-webhook.js';
 
 /**
  * Real HTTP against a server on 127.0.0.1, port 0. The timeout tests pass short
@@ -254,6 +255,21 @@ describe('POST /webhook', () => {
     expect(JSON.parse(r.text)).toEqual({ ignored: 'branch feature-x' });
     expect(h.triggers).toEqual([]);
     expect(await webhookCount(h, 'ignored')).toBe(1);
+  });
+
+  it('a signed pull request into our branch → 202 and one preview, no reconcile; into another branch or unsigned → none', async () => {
+    const previews: PullRequestEvent[] = [];
+    const h = await start({ onPullRequest: (e) => void previews.push(e) });
+    const pr = (base: string) => JSON.stringify({ action: 'opened', number: 4, pull_request: { head: { sha: 'a'.repeat(40) }, base: { ref: base } } });
+    expect(await post(h, github(pr('main'), 'pull_request'), pr('main'))).toEqual({ status: 202, text: '{"accepted":"preview of #4"}' });
+    expect(await post(h, github(pr('dev'), 'pull_request'), pr('dev'))).toEqual({ status: 202, text: '{"ignored":"pull request into dev"}' });
+    expect((await post(h, { 'x-github-event': 'pull_request' }, pr('main'))).status).toBe(401);
+    expect(previews.map((e) => [e.number, e.ref])).toEqual([[4, 'refs/pull/4/head']]);
+    expect(h.triggers).toEqual([]);
+    // --insecure-webhook: an unsigned pull request is never previewed (it is untrusted twice over), nor a trigger.
+    const open = await start({ webhookSecret: null, insecureWebhook: true, onPullRequest: (e) => void previews.push(e) });
+    expect((await post(open, { 'x-github-event': 'pull_request' }, pr('main'))).status).toBe(202);
+    expect(previews).toHaveLength(1);
   });
 
   it('ping → 200, nothing triggered', async () => {

@@ -12,11 +12,11 @@ const load = (files: Record<string, string>) => loadDesiredState(tmpRepo(files),
 const HARDENED = 'security_opt: [no-new-privileges:true], cap_drop: [ALL], mem_limit: 64m';
 
 describe('the rule registry', () => {
-  it('has every documented id once, in order, each with a one-line why and warning as default', () => {
+  it('has every documented id once, in order, each with a one-line why and warning as default (an unpinned swarm database: error)', () => {
     expect(LINT_RULES.map((r) => r.id)).toEqual([...LINT_RULE_IDS]);
     for (const r of LINT_RULES) {
       expect(lintRule(r.id)).toBe(r);
-      expect(r.defaultSeverity).toBe('warning');
+      expect(r.defaultSeverity).toBe(r.id === 'swarm-database-unpinned' ? 'error' : 'warning');
       expect(r.why).not.toContain('\n');
       expect(r.why.length).toBeGreaterThan(20);
     }

@@ -1,25 +1,16 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHAT_MAX_LINES, fitLines, formatBody, formatDiscord, formatSlack, formatTeams, formatWebhook, safeLink, type NotifierType } from '../../src/notify/format.js';
 import type { ChatMessage } from '../../src/ports/notifier.js';
+import { expectGolden } from '../support/golden.js';
 
 // Golden files hold the exact request bodies. After an intended change:
 //   UPDATE_GOLDEN=1 npx vitest run test/notify/format.test.ts
 // then read the diff of test/notify/golden/ before committing it.
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 
-function golden(name: string, body: object): void {
-  const path = join(GOLDEN, name);
-  const text = `${JSON.stringify(body, null, 2)}\n`;
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(path, text);
-  }
-  if (!existsSync(path)) throw new Error(`golden file ${name} is missing: run with UPDATE_GOLDEN=1 and review it`);
-  expect(text).toBe(readFileSync(path, 'utf8'));
-}
+const golden = (name: string, body: object): void => expectGolden(GOLDEN, name, `${JSON.stringify(body, null, 2)}\n`);
 
 const DRIFT: ChatMessage = {
   kind: 'drift-appeared',

@@ -50,7 +50,7 @@ describe('observe', () => {
     const counting = new CountingDocker(new DockerodeDocker());
     const live = await observe(counting);
 
-    expect(counting.snapshot()).toEqual({ listContainers: 1, listImageTags: 1, listNetworks: 1, listVolumes: 1 });
+    expect(counting.snapshot()).toEqual({ listContainers: 1, listImages: 1, listNetworks: 1, listVolumes: 1 });
     expect(counting.count()).toBe(4);
     expect(counting.count('inspectContainer')).toBe(0);
 

@@ -1,4 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -19,21 +18,14 @@ import {
   managedLabels,
   withInventory,
 } from '../support/plan-fixtures.js';
+import { expectGolden } from '../support/golden.js';
 
 // Golden files hold the exact bytes of `berth plan`. After an intended change:
 //   UPDATE_GOLDEN=1 npx vitest run test/plan/render.test.ts
 // then read the diff of test/plan/golden/ before committing it.
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 
-function golden(name: string, text: string): void {
-  const path = join(GOLDEN, name);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(GOLDEN, { recursive: true });
-    writeFileSync(path, text);
-  }
-  if (!existsSync(path)) throw new Error(`golden file ${name} is missing: run with UPDATE_GOLDEN=1 and review it`);
-  expect(text).toBe(readFileSync(path, 'utf8'));
-}
+const golden = (name: string, text: string): void => expectGolden(GOLDEN, name, text);
 
 const EXAMPLE = 'desired-state';
 const example = (env: Record<string, string> = {}): DesiredState => loadOk(EXAMPLE, env);

@@ -9,6 +9,7 @@ import { listPrefixed, removePrefixed } from '../support/berth-objects.js';
 import { runCli } from '../support/cli.js';
 import { docker, requireEngine, uniqueName } from '../support/engine.js';
 import { tmpRepo } from '../support/tmp-repo.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * Rollouts against the real engine (PRODUCT.md §8): start-first with a
@@ -245,10 +246,3 @@ volumes:
   });
 });
 
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 15_000, pollMs = 200): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-}

@@ -44,7 +44,9 @@ afterEach(async () => {
 
 function input(over: Partial<TraefikBakeInput> = {}): TraefikBakeInput {
   return {
-    traefik: createTraefikClient(traefik.url, { timeoutMs: 2000 }),
+    // Real-time HTTP timeout under a fake bake clock: generous, or one slow answer of the fake
+    // Traefik on a loaded machine counts as a failed read and adds a poll (seen in CI).
+    traefik: createTraefikClient(traefik.url, { timeoutMs: 30_000 }),
     clock: tickingClock(),
     stack: 'shop',
     service: 'web',

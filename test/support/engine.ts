@@ -42,6 +42,9 @@ export const STAND_IN_IMAGES = [
   'berth-test/worker:1',
 ] as const;
 
+/** The docker CLI against some engine (the shared one by default; a private dockerd's `docker`). */
+export type DockerRun = (args: string[]) => Promise<DockerResult>;
+
 /** Run the docker CLI. Never rejects: a failure is a non-zero `code`. */
 export function docker(args: string[], opts: DockerOptions = {}): Promise<DockerResult> {
   return new Promise((resolve) => {

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VECTOR_SECRET_VALUES } from './sops-vectors.js';
 
 /**
  * Every secret value the test suite plants, in one place, and the scanner that
@@ -33,6 +34,11 @@ export const PLANTED: readonly PlantedSecret[] = [
   { label: 'test/security webhook secret', value: 'security-webhook-secret-0d6b2f' },
   { label: 'test/security env secret', value: 'security-env-secret-8e41c9' },
   { label: 'test/faults/git-unreachable.e2e.test.ts git URL password', value: 'git-password-for-faults-e2e-6c2d' },
+  { label: 'scripts/test-registry.sh registry password', value: 'registry-password-for-e2e-4f7a' },
+  // base64 of `berth-test:registry-password-for-e2e-4f7a`: the `auth` of a docker config.json.
+  { label: 'test registry docker config auth (base64)', value: 'YmVydGgtdGVzdDpyZWdpc3RyeS1wYXNzd29yZC1mb3ItZTJlLTRmN2E=' },
+  { label: 'test/registry wrong registry password', value: 'wrong-registry-password-3b8e' },
+  { label: 'test/support/real-postgres.ts POSTGRES_PASSWORD', value: 'pg-soak-secret-5521' },
 ];
 
 /** Fixture convention: secret values in test/fixtures start with `fixture-secret-`. */
@@ -69,7 +75,9 @@ const ROOT = join(import.meta.dirname, '..', '..');
 /** PLANTED plus what the fixtures and the example repo hold. */
 export function allPlantedSecrets(): PlantedSecret[] {
   const byValue = new Map<string, PlantedSecret>();
-  for (const s of [...PLANTED, ...discoverEnvSecrets([join(ROOT, 'test', 'fixtures'), join(ROOT, 'desired-state')])]) {
+  // The plaintext of the SOPS test vectors (../shared/sops-vectors): decrypted for containers only, never printed.
+  const sops = VECTOR_SECRET_VALUES.map((value) => ({ label: 'sops-vectors plaintext (EXPECTED.md)', value }));
+  for (const s of [...PLANTED, ...sops, ...discoverEnvSecrets([join(ROOT, 'test', 'fixtures'), join(ROOT, 'desired-state')])]) {
     if (!byValue.has(s.value)) byValue.set(s.value, s);
   }
   return [...byValue.values()];

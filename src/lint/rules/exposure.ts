@@ -1,6 +1,7 @@
 import type { PortSpec, ServiceSpec } from '../../model/desired.js';
 import type { LintRule } from '../finding.js';
 import { eachService } from './each-service.js';
+import { hostPortText } from '../../compose/ports.js';
 
 /** What reaches a service from outside the host: published ports and the Traefik provider. */
 
@@ -10,7 +11,7 @@ export function isLoopback(hostIp: string): boolean {
 
 function describePort(p: PortSpec): string {
   const host = p.hostIp === '' ? '0.0.0.0' : p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp;
-  return `${host}:${p.published ?? '(any)'}->${p.target}/${p.protocol}`;
+  return `${host}:${hostPortText(p) || '(any)'}->${p.target}/${p.protocol}`;
 }
 
 export const dbPortPublished: LintRule<'db-port-published'> = {
