@@ -4,6 +4,7 @@ import type { BakeGate, SwarmBakeGate } from '../rollout/types.js';
 import { join } from 'node:path';
 import { defaultStateDir, StateDir } from '../adapters/state-dir.js';
 import { SimpleGitPort } from '../adapters/simple-git.js';
+import { buildContextArchive } from '../adapters/build-context.js';
 import type { Validators } from '../compose/schema.js';
 import type { DesiredState, TargetSpec } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
@@ -81,7 +82,7 @@ export function createContext(io: CliIO): CliContext {
     secrets: async () => ({ keyring, salt: await state.salt(), materialDir }),
     secretFiles: new DirSecretFileStore(materialDir),
     git,
-    files: { git, hasher: new FsWorkingTreeHasher(), store: new FileStore(join(stateDir, 'files'), git) },
+    files: { git, hasher: new FsWorkingTreeHasher(), store: new FileStore(join(stateDir, 'files'), git), contextArchive: (root, spec) => buildContextArchive(root, spec, git) },
     docker: () => (docker ??= openDocker(io.env)),
     bake: bakeGateFactory(systemClock, (api) => createTraefikClient(api)),
     swarmBake: swarmBakeGateFactory(systemClock, (api) => createTraefikClient(api)),

@@ -147,7 +147,7 @@ export async function startHostsLoop(ctx: CliContext, opts: HostsRunOptions): Pr
           // A swarm host: the same chat, drift log, reachability and metrics, over the SwarmPort.
           const swarm = tctx.swarm!;
           host.controller = new SwarmController(
-            { repo: opts.repo, branch: opts.branch, target: spec.name },
+            { repo: opts.repo, branch: opts.branch, target: spec.name, intervalMs: opts.intervalMs },
             {
               swarm,
               fetch: shared.fetch,

@@ -3,7 +3,7 @@ import type { DesiredState } from '../model/desired.js';
 import { identifiedDesired } from '../files/identify.js';
 import type { DesiredSource } from '../ports/git.js';
 import type { SwarmPort } from '../ports/swarm.js';
-import { applySwarm, type SwarmOpResult } from '../swarm/apply.js';
+import { applySwarm, materialContent, type SwarmOpResult } from '../swarm/apply.js';
 import type { SwarmOp, SwarmPlan } from '../swarm/plan.js';
 import { driftOnManager, planOnManager, readSwarmApplied, recordSwarmApplied } from '../swarm/host.js';
 import { pendingOps, renderSwarmPlan, swarmSummary } from '../swarm/render.js';
@@ -62,6 +62,7 @@ export async function applyOnSwarm(ctx: CliContext, loaded: DesiredState, source
     swarm,
     clock: ctx.clock,
     readFile: (path) => readFile(path),
+    material: materialContent(desired),
     revision: source.revision,
     timeoutMs: desired.settings.rollout.healthTimeoutSeconds * 1000,
     bake: ctx.swarmBake(desired),

@@ -1,5 +1,6 @@
 import { LABEL } from '../labels.js';
 import { EventBurst } from './event-burst.js';
+import { RevisionBackoff } from './revision-backoff.js';
 import type { CredentialsPort, RegistryPort } from '../ports/registry.js';
 import { detectDrift, type DriftItem } from '../drift/detect.js';
 import { replicaSummary, serviceReplicas } from '../drift/replica-status.js';
@@ -175,7 +176,6 @@ export class Controller {
   /** See ReconcileDeps.upToDate: lives as long as the desired states it is about. */
   private readonly upToDate: NonNullable<ReconcileDeps['upToDate']> = new WeakMap();
   private reportedInvalid: string | null | undefined = undefined;
-  private failed: { revision: string | null; attempts: number; until: number } | null = null;
   private held: { revision: string | null; services: Set<string> } | null = null;
   private heldLoaded = false;
   private lastFetched: ControllerStatus['lastFetched'] = null;
@@ -194,14 +194,15 @@ export class Controller {
   });
   /** Containers whose 'die' arrived and that no pass has seen stopped yet, with the passes that saw them running. */
   private readonly died = new Map<string, number>();
-  /** Ends a failed revision's backoff with a pass of its own (not only at the next interval or event). */
-  private retryTimer: NodeJS.Timeout | null = null;
+  /** A failed revision waits out its backoff; a pass of its own ends it (not only the next interval or event). */
+  private readonly backoff: RevisionBackoff;
 
   constructor(
     private readonly opts: ControllerOptions,
     private readonly deps: ControllerDeps,
   ) {
     this.flight = new SingleFlight((reasons) => this.runOnce(reasons));
+    this.backoff = new RevisionBackoff(deps.clock, opts.intervalMs, () => this.trigger('retry'));
   }
 
   start(): void {
@@ -241,7 +242,7 @@ export class Controller {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.eventBurst.cancel();
-    this.cancelRetry();
+    this.backoff.cancelTimer();
     if (this.soonRetry) clearTimeout(this.soonRetry);
     this.unsubscribeEvents?.();
     this.flight.clear();
@@ -276,7 +277,7 @@ export class Controller {
       lastApplied: this.lastApplied,
       lastResult: this.lastResult,
       validationErrors: this.validationErrors,
-      backoff: this.failed ? { revision: this.failed.revision, until: new Date(this.failed.until).toISOString(), attempts: this.failed.attempts } : null,
+      backoff: this.backoff.status(),
       held: this.held ? { revision: this.held.revision, services: [...this.held.services].sort() } : null,
       drift: this.drift,
       stacks: this.stacks,
@@ -321,9 +322,8 @@ export class Controller {
             .ping()
             .then(
               () => {
-                if (this.failed) this.deps.log.info({ revision: this.failed.revision }, 'the engine answers again; retrying without waiting for the backoff');
-                this.failed = null;
-                this.cancelRetry();
+                if (this.backoff.revision !== undefined) this.deps.log.info({ revision: this.backoff.revision }, 'the engine answers again; retrying without waiting for the backoff');
+                this.backoff.clear();
                 this.deps.events?.engine?.(true, null);
               },
               (e: Error) => this.deps.events?.engine?.(false, e.message),
@@ -413,12 +413,13 @@ export class Controller {
     // A new commit ends the hold on services whose rollout was rolled back.
     if (this.held && this.held.revision !== source.revision) await this.setHeld(null);
     // A revision that failed to apply waits out its backoff (a new commit resets it); the retry timer ends it.
-    if (this.failed && this.failed.revision === source.revision && this.deps.clock.now() < this.failed.until && !reasons.includes('retry')) {
-      this.deps.log.info({ revision: source.revision, until: new Date(this.failed.until).toISOString(), reasons }, 'revision failed before; waiting for its backoff');
+    const waiting = this.backoff.waiting(source.revision, reasons);
+    if (waiting) {
+      this.deps.log.info({ revision: source.revision, until: waiting.until, reasons }, 'revision failed before; waiting for its backoff');
       return;
     }
     // This pass supersedes a pending retry; if it fails too, it schedules the next one.
-    this.cancelRetry();
+    this.backoff.cancelTimer();
     try {
       const applying = this.deps.events?.applying;
       let result = await reconcile(
@@ -535,23 +536,8 @@ export class Controller {
   }
 
   private noteFailure(revision: string | null): void {
-    const attempts = this.failed && this.failed.revision === revision ? this.failed.attempts + 1 : 1;
-    // 1/16 of the interval, doubling, never more than the interval.
-    const delay = Math.min(this.opts.intervalMs, (this.opts.intervalMs / 16) * 2 ** (attempts - 1));
-    this.failed = { revision, attempts, until: this.deps.clock.now() + delay };
-    this.cancelRetry();
-    if (this.stopped) return;
-    this.deps.log.info({ revision, attempts, retryInMs: delay }, 'revision failed; retrying after its backoff');
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.trigger('retry');
-    }, delay);
-    this.retryTimer.unref?.();
-  }
-
-  private cancelRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    const { attempts, delayMs } = this.backoff.failedAt(revision, this.stopped);
+    if (!this.stopped) this.deps.log.info({ revision, attempts, retryInMs: delayMs }, 'revision failed; retrying after its backoff');
   }
 
   private async record(result: ReconcileResult, reasons: string[], t0: number, lastGood: boolean): Promise<void> {
@@ -569,8 +555,7 @@ export class Controller {
     if (!lastGood) this.lastResult = { outcome, at, durationMs, revision: rev, errors };
     if (outcome === 'converged' || outcome === 'in-sync') {
       this.ready = true;
-      this.failed = null;
-      this.cancelRetry();
+      this.backoff.clear();
       // With services held back, the host runs this revision only in part: the applied record keeps the previous one.
       if (this.held?.revision !== rev) {
         this.lastApplied = { revision: rev, at };
@@ -596,8 +581,7 @@ export class Controller {
         if (reasons.includes('docker-reconnect')) this.retrySoon('engine-back-retry');
         else this.noteFailure(rev);
       } else if (rolledBack.length > 0) {
-        this.failed = null;
-        this.cancelRetry();
+        this.backoff.clear();
       }
     }
     const summary = result.plan?.summary;

@@ -6,7 +6,7 @@ import type { SecretFileStore } from '../secrets/materialize.js';
 import type { AppliedRecord as Applied } from '../model/applied.js';
 import type { Validators } from '../compose/schema.js';
 import type { AppliedRecord } from '../model/applied.js';
-import type { DesiredState } from '../model/desired.js';
+import type { DesiredState, ServiceSpec } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { LiveState } from '../model/live.js';
 import type { ReconcileOutcome, ReconcileResult } from '../model/outcome.js';
@@ -32,7 +32,6 @@ import { materializePlan, snapshotsInUse } from '../files/prepare.js';
 import type { FileMaterializer } from '../files/snapshot.js';
 import type { GitPort } from '../ports/git.js';
 import { buildImages, rebuildAlways, withBuildSteps, type BuildPhaseDeps, type BuildResult } from '../build/phase.js';
-import { buildContextArchive } from '../adapters/build-context.js';
 import { targetPart } from '../targets/targets.js';
 
 /** Repository files as desired state (src/files): content identity, and the snapshots containers mount. */
@@ -40,6 +39,8 @@ export interface RepoFilesDeps {
   git: Pick<GitPort, 'objectIds' | 'changedPaths' | 'readTree'> | null;
   hasher: WorkingTreeHasher;
   store: FileMaterializer;
+  /** The tar archive `POST /build` reads for a built service of the repository at `root` (adapters/build-context.ts). */
+  contextArchive(root: string, spec: ServiceSpec): Promise<{ tar: Buffer; dockerfile: string }>;
 }
 
 /**
@@ -120,7 +121,10 @@ export async function reconcile(source: DesiredSource, deps: ReconcileDeps, mode
   const buildDeps: BuildPhaseDeps = {
     docker: deps.docker,
     clock: deps.clock,
-    archive: (spec) => buildContextArchive(desired.root, spec, deps.files?.git ?? null),
+    archive: (spec) => {
+      if (!deps.files) throw new Error(`${spec.stack}/${spec.name}: this pass was given no repository files to build from`);
+      return deps.files.contextArchive(desired.root, spec);
+    },
     progress: (target, message) => deps.reporter?.progress?.(target, message),
     finished: deps.onBuild,
   };

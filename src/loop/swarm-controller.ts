@@ -13,7 +13,7 @@ import type { Logger } from '../ports/logger.js';
 import type { StateStore } from '../ports/state.js';
 import type { SwarmEvent, SwarmPort } from '../ports/swarm.js';
 import type { SwarmBakeGate } from '../rollout/types.js';
-import { applySwarm } from '../swarm/apply.js';
+import { applySwarm, materialContent } from '../swarm/apply.js';
 import type { SwarmDriftItem } from '../swarm/drift.js';
 import { liveShape } from '../swarm/engine-spec.js';
 import { driftOnManager, planOnManager, readSwarmApplied, recordSwarmApplied } from '../swarm/host.js';
@@ -26,6 +26,7 @@ import type { HostController, SharedFetch } from './hosts-runner.js';
 import type { RepoFilesDeps, ReconcileDeps } from './reconcile.js';
 import { SingleFlight } from './single-flight.js';
 import { EventBurst } from './event-burst.js';
+import { RevisionBackoff } from './revision-backoff.js';
 
 /**
  * `berth run` on a `mode: swarm` host: what Controller is to an engine host,
@@ -35,7 +36,7 @@ import { EventBurst } from './event-burst.js';
  * applied record is told when it appears and when it ends (healed by the
  * pass, per selfHeal). A service whose update Swarm rolled back is held at
  * that revision — left out of the passes that follow — until a new commit;
- * every other failure is retried by the next trigger.
+ * every other failure is retried after a backoff (loop/revision-backoff.ts).
  */
 export interface SwarmControllerDeps {
   swarm: () => Promise<SwarmPort>;
@@ -77,6 +78,8 @@ export class SwarmController implements HostController {
     for (const r of reasons) this.trigger(r);
   });
   private eventBackoffMs = 1000;
+  /** A revision whose apply failed (not rolled back: that one is held) waits before it is tried again. */
+  private readonly backoff: RevisionBackoff;
   private lastGood: { source: DesiredSource; desired: DesiredState } | null = null;
   private reportedInvalid: string | null | undefined = undefined;
   private held: { revision: string | null; services: string[] } | null = null;
@@ -93,10 +96,11 @@ export class SwarmController implements HostController {
   };
 
   constructor(
-    private readonly opts: { repo: string; branch: string; target: string },
+    private readonly opts: { repo: string; branch: string; target: string; intervalMs: number },
     private readonly deps: SwarmControllerDeps,
   ) {
     this.flight = new SingleFlight((reasons) => this.runOnce(reasons));
+    this.backoff = new RevisionBackoff(deps.clock, opts.intervalMs, () => this.trigger('retry'));
   }
 
   start(): void {
@@ -132,6 +136,7 @@ export class SwarmController implements HostController {
     this.stopped = true;
     if (this.recheck) clearTimeout(this.recheck);
     this.eventBurst.cancel();
+    this.backoff.cancelTimer();
     this.unsubscribe?.();
     this.flight.clear();
     await this.flight.idle();
@@ -145,7 +150,7 @@ export class SwarmController implements HostController {
       running: this.flight.busy,
       reconciles: this.flight.count,
       fetchError: null,
-      backoff: null,
+      backoff: this.backoff.status(),
       held: this.held,
       ...this.last,
     };
@@ -241,6 +246,12 @@ export class SwarmController implements HostController {
       const swarm = await this.deps.swarm();
       await this.loadPersisted();
       if (this.held && this.held.revision !== source.revision) await this.setHeld(null);
+      const waiting = this.backoff.waiting(source.revision, reasons);
+      if (waiting) {
+        this.deps.log.info({ revision: source.revision, until: waiting.until, reasons }, 'revision failed before; waiting for its backoff');
+        return;
+      }
+      this.backoff.cancelTimer();
 
       // Drift first, told now (a heal can take a rollout's time), resolved after the pass.
       const record = await readSwarmApplied(this.deps.state);
@@ -264,6 +275,7 @@ export class SwarmController implements HostController {
           swarm,
           clock: this.deps.clock,
           readFile: this.deps.readFile,
+          material: materialContent(desired),
           revision: source.revision,
           timeoutMs: desired.settings.rollout.healthTimeoutSeconds * 1000,
           bake: this.deps.bake?.(desired),
@@ -298,14 +310,23 @@ export class SwarmController implements HostController {
         this.ready = true;
       }
       this.deps.metrics?.observeReconcile(result.durationMs / 1000, result.outcome === 'in-sync' ? 'in_sync' : result.outcome === 'plan-error' ? 'failed' : result.outcome);
+      // A failure Swarm rolled back is held (above); any other is retried after its backoff, not by every event.
+      if (result.outcome === 'plan-error' || result.ops.some((o) => o.result === 'failed')) this.noteFailure(source.revision);
+      else this.backoff.clear();
       this.deps.events?.reconciled?.(result);
     } catch (e) {
       const message = (e as Error).message;
-      this.deps.log.warn({ err: message, revision }, 'swarm pass failed; retried at the next trigger');
+      this.deps.log.warn({ err: message, revision }, 'swarm pass failed');
+      this.noteFailure(revision);
       this.last.lastResult = { outcome: 'error', at: at(), durationMs: this.deps.clock.now() - t0, revision, errors: [message] };
       this.deps.metrics?.observeReconcile((this.deps.clock.now() - t0) / 1000, 'error');
       this.deps.events?.failed?.(message, revision);
     }
+  }
+
+  private noteFailure(revision: string | null): void {
+    const { attempts, delayMs } = this.backoff.failedAt(revision, this.stopped);
+    if (!this.stopped) this.deps.log.info({ revision, attempts, retryInMs: delayMs }, 'revision failed; retrying after its backoff');
   }
 
   /** Holds and the drift ledger survive a restart of `berth run`: a rolled-back revision is not retried, old drift not told again. */

@@ -6,6 +6,8 @@ import type { SwarmBakeGate } from '../rollout/types.js';
 import { engineServiceSpec, swarmObjectLabels } from './engine-spec.js';
 import { gate } from './gate.js';
 import type { SwarmOp, SwarmPlan } from './plan.js';
+import type { SwarmFileNeed } from './shape.js';
+import type { DesiredState } from '../model/desired.js';
 
 /**
  * Executes a swarm plan: networks, then each service wave in depends_on
@@ -22,6 +24,8 @@ export interface SwarmApplyDeps {
   clock: Clock;
   /** The content of a repository file a swarm config/secret is made from (never logged). */
   readFile: (path: string) => Promise<Buffer>;
+  /** Plaintext berth holds in memory, by material path (see materialContent): decrypted SOPS and `environment`/`content` secrets. */
+  material?: (path: string) => Buffer | undefined;
   revision: string | null;
   /** How long a step's tasks may take to run (berth.yaml rollout.healthTimeoutSeconds). */
   timeoutMs: number;
@@ -42,6 +46,20 @@ export interface SwarmOpResult {
 export interface SwarmApplyResult {
   ok: boolean;
   results: { op: SwarmOp; outcome: SwarmOpResult }[];
+}
+
+/** What a swarm config/secret is made of: a repository file, or plaintext held in memory. */
+async function content(f: SwarmFileNeed, deps: SwarmApplyDeps): Promise<Buffer> {
+  if (!f.material) return deps.readFile(f.source);
+  const held = deps.material?.(f.source);
+  if (!held) throw new Error(`${f.kind} ${f.key}: its plaintext is not held by this load`);
+  return held;
+}
+
+/** The plaintext a desired state holds, by material path (DesiredState.secretFiles). */
+export function materialContent(desired: DesiredState): (path: string) => Buffer | undefined {
+  const held = new Map((desired.secretFiles?.entries() ?? []).map(([path, bytes]) => [path, bytes]));
+  return (path) => held.get(path);
 }
 
 type ServiceOp = Extract<SwarmOp, { kind: 'service.create' | 'service.update' }>;
@@ -68,7 +86,7 @@ export async function applySwarm(plan: SwarmPlan, deps: SwarmApplyDeps): Promise
     plan.ops.map((op) => {
       if (op.kind !== 'file.create') return null;
       const f = op.file;
-      return attempt(op, 'created', async () => deps.swarm.createSwarmFile(f.kind, f.objectName, { ...swarmObjectLabels(f.stack), [LABEL.file]: f.key }, await deps.readFile(f.source)));
+      return attempt(op, 'created', async () => deps.swarm.createSwarmFile(f.kind, f.objectName, { ...swarmObjectLabels(f.stack), [LABEL.file]: f.key }, await content(f, deps)));
     }),
   );
   const services = plan.ops.filter((o): o is ServiceOp => o.kind === 'service.create' || o.kind === 'service.update');

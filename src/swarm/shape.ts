@@ -1,4 +1,5 @@
 import { canonicalJson, sha256Hex } from '../compose/hash.js';
+import { basename, dirname } from 'node:path';
 import type { ServiceSpec, UpdateConfig } from '../model/desired.js';
 
 /**
@@ -60,8 +61,23 @@ export interface SwarmFileNeed {
   key: string;
   /** Absolute path of the file on the berth host. */
   source: string;
-  /** Repository-relative, for the plan. */
+  /** Repository-relative, for the plan (`secret <name>` for an `environment`/`content` one). */
   path: string;
+  /** Plaintext berth holds in memory (a decrypted SOPS file, an `environment`/`content` secret): `source` is its material path. */
+  material?: true;
+}
+
+/**
+ * A `secrets:`/`configs:` mount berth materializes (`secret db`, `config app`; see
+ * compose/secret-files.ts): its kind, key, and content identity — the material
+ * directory's salted digest of the plaintext. null: not one (`file <path>`, a SOPS
+ * bind mount, is a host file and stays unsupported on swarm).
+ */
+function materialSecret(what: string | undefined, source: string): { kind: 'config' | 'secret'; key: string; contentId: string } | null {
+  const m = /^(secret|config) (.+)$/.exec(what ?? '');
+  if (!m) return null;
+  const digest = basename(dirname(source));
+  return { kind: m[1] as 'config' | 'secret', key: m[2]!, contentId: `material:${digest}` };
 }
 
 export interface SwarmUpdateShape {
@@ -99,11 +115,22 @@ export function desiredShape(svc: ServiceSpec): { shape: SwarmShape; unsupported
   const byTarget = new Map(refs.map((f) => [f.target, f]));
   const files: SwarmFileNeed[] = [];
   const mounts: SwarmMount[] = [];
+  const targets = new Map<SwarmFileNeed, string>();
+  const need = (f: SwarmFileNeed, target: string) => {
+    files.push(f);
+    targets.set(f, target);
+  };
   for (const m of svc.mounts) {
     const ref = m.type === 'bind' ? byTarget.get(m.target) : undefined;
+    const material = m.type === 'bind' ? materialSecret(m.secret, m.source) : null;
     if (m.type === 'bind' && ref && !m.secret) {
       if (ref.id === null || ref.id === 'absent' || ref.id === 'live') unsupported.push(`${ref.kind} ${ref.name ?? ref.path} without a content identity (${ref.id ?? 'not identified'})`);
-      else files.push({ kind: ref.kind as 'config' | 'secret', objectName: swarmFileName(svc.stack, ref.name ?? ref.path, ref.id), stack: svc.stack, key: ref.name ?? ref.path, source: m.source, path: ref.path });
+      else need({ kind: ref.kind as 'config' | 'secret', objectName: swarmFileName(svc.stack, ref.name ?? ref.path, ref.id), stack: svc.stack, key: ref.name ?? ref.path, source: m.source, path: ref.path }, m.target);
+    } else if (m.type === 'bind' && material) {
+      // A decrypted SOPS file or an `environment`/`content` one: its plaintext is held in memory
+      // (DesiredState.secretFiles), its material path is named by a salted digest of it, never by it.
+      const { kind, key, contentId } = material;
+      need({ kind, objectName: swarmFileName(svc.stack, key, contentId), stack: svc.stack, key, source: m.source, path: ref?.path ?? `${kind} ${key}`, material: true }, m.target);
     } else if (m.type === 'volume') mounts.push({ type: 'volume', source: m.source ?? '', target: m.target, readOnly: m.readOnly });
     else if (m.type === 'bind' && !m.secret) mounts.push({ type: 'bind', source: m.source, target: m.target, readOnly: m.readOnly });
     else if (m.type === 'tmpfs') mounts.push({ type: 'tmpfs', target: m.target, sizeBytes: m.sizeBytes ?? 0, mode: m.mode ?? 0 });
@@ -159,7 +186,7 @@ export function desiredShape(svc: ServiceSpec): { shape: SwarmShape; unsupported
       .sort((a, b) => a.target - b.target || (a.published ?? 0) - (b.published ?? 0)),
     serviceLabels: { ...(sw?.labels ?? {}) },
     files: files
-      .map((f) => ({ kind: f.kind, name: f.objectName, target: refs.find((r) => r.path === f.path && r.kind === f.kind)!.target! }))
+      .map((f) => ({ kind: f.kind, name: f.objectName, target: targets.get(f)! }))
       .sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0)),
   };
   return { shape, unsupported, files };
@@ -209,7 +236,7 @@ function unsupportedOnSwarm(svc: ServiceSpec): string[] {
     [r.cpusetCpus !== null || r.cpuShares !== null || r.cpuQuota !== null || r.cpuPeriod !== null, 'cpuset/cpu_shares/cpu_quota/cpu_period'],
     [r.memorySwapBytes !== null || r.memorySwappiness !== null || r.oomScoreAdj !== null || r.oomKillDisable, 'memswap_limit/mem_swappiness/oom_*'],
     [svc.ports.some((p) => p.publishedEnd !== undefined), 'a published port range'],
-    [svc.mounts.some((m) => m.type === 'bind' && m.secret !== undefined), 'SOPS-encrypted or inline (environment/content) secrets/configs'],
+    [svc.mounts.some((m) => m.type === 'bind' && m.secret !== undefined && materialSecret(m.secret, m.source) === null), 'a bind mount of a SOPS-encrypted file (use `secrets:`/`configs:`)'],
     [svc.mounts.some((m) => m.type === 'image'), 'an image mount'],
   ];
   return checks.filter(([set]) => set).map(([, key]) => key);

@@ -7,6 +7,7 @@ import { runCli } from '../support/cli.js';
 import { docker, uniqueName } from '../support/engine.js';
 import { requirePrivateEngines } from '../support/private-dockerd.js';
 import { PrivateSwarm } from '../support/private-swarm.js';
+import { BINARY_PLAINTEXT, vectorBytes, vectorPath } from '../support/sops-vectors.js';
 import { tmpRepo } from '../support/tmp-repo.js';
 
 /**
@@ -169,30 +170,43 @@ describe('a swarm host (mode: swarm)', () => {
     expect(healed.stdout).toContain('No drift: the swarm matches what berth applied.');
   }, 90_000);
 
-  it('a rotated secret file is a new swarm secret; the service moves to it and the old one is removed', async (ctx) => {
+  it('a rotated secret file is a new swarm secret; the service moves to it and the old one is removed; SOPS and environment secrets reach the task decrypted', async (ctx) => {
     if (!engine) ctx.skip();
-    const withSecret = (c: string) => `${c.replace('    image: berth-test/postgres:18\n', '    image: berth-test/postgres:18\n    secrets: [dbpw]\n')}secrets:\n  dbpw: {file: ./db.pw}\n`;
+    const withSecret = (c: string) =>
+      `${c.replace('    image: berth-test/postgres:18\n', '    image: berth-test/postgres:18\n    secrets: [dbpw, blob, token]\n')}secrets:\n  dbpw: {file: ./db.pw}\n  blob: {file: ./blob.enc.txt}\n  token: {environment: SWARM_TOKEN}\n`;
     writeFileSync(join(repo, 'stacks', stack, 'db.pw'), 'fixture-secret-swarm-one\n');
+    writeFileSync(join(repo, 'stacks', stack, 'blob.enc.txt'), vectorBytes('binary.enc.txt'));
     writeFileSync(join(repo, 'stacks', stack, 'compose.yaml'), withSecret(compose('berth-test/web:v2')));
-    const first = await runCli(['apply', '--repo', repo], env);
+    const senv = { ...env, SOPS_AGE_KEY_FILE: vectorPath('keys.txt'), SWARM_TOKEN: 'fixture-secret-swarm-token' };
+    const first = await runCli(['apply', '--repo', repo], senv);
     expect(first.code, first.output).toBe(0);
-    const names = async () => (await swarm!.docker(['secret', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean);
-    const [one] = await names();
-    expect(one).toMatch(new RegExp(`^${stack}_dbpw-[0-9a-f]{12}$`));
-    expect(await inspect('service', `${stack}_db`, '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}} {{.File.Name}}{{end}}')).toBe(`${one} dbpw`);
+    expect(first.output).not.toContain('fixture-secret-swarm');
+    expect(first.output).not.toContain(BINARY_PLAINTEXT.trim().split('\n')[0]!);
+    const names = async () => (await swarm!.docker(['secret', 'ls', '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean).sort();
+    const dbpw = async () => (await names()).filter((n) => n.startsWith(`${stack}_dbpw-`));
+    expect(await names()).toEqual([expect.stringMatching(new RegExp(`^${stack}_blob-[0-9a-f]{12}$`)), expect.stringMatching(new RegExp(`^${stack}_dbpw-[0-9a-f]{12}$`)), expect.stringMatching(new RegExp(`^${stack}_token-[0-9a-f]{12}$`))]);
+    const [one] = await dbpw();
+    expect(await inspect('service', `${stack}_db`, '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.File.Name}} {{end}}')).toBe('blob dbpw token');
+    // In the task (on node-2, where the database is pinned): the plaintext.
+    const node2 = swarm!.nodes[1]!;
+    const task = (await node2.docker(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${stack}_db`])).stdout.trim().split('\n')[0]!;
+    const cat = async (f: string) => (await node2.docker(['exec', task, 'cat', `/run/secrets/${f}`])).stdout;
+    expect(await cat('blob')).toBe(BINARY_PLAINTEXT);
+    expect(await cat('token')).toBe('fixture-secret-swarm-token');
 
     writeFileSync(join(repo, 'stacks', stack, 'db.pw'), 'fixture-secret-swarm-two\n');
-    const plan = await runCli(['plan', '--repo', repo], env);
+    const plan = await runCli(['plan', '--repo', repo], senv);
     expect(plan.stdout).toMatch(/\+ \S+_dbpw-[0-9a-f]{12} +create: new swarm secret from stacks\/\S+\/db\.pw \(named by its content\)/);
     expect(plan.stdout).toMatch(/update: secret \/run\/secrets\/dbpw rotated/);
     expect(plan.output).not.toContain('fixture-secret-swarm');
-    const rotate = await runCli(['apply', '--repo', repo], env);
+    const rotate = await runCli(['apply', '--repo', repo], senv);
     expect(rotate.code, rotate.output).toBe(0);
     expect(rotate.stdout).toContain(`- ${one}`);
-    const [two, ...rest] = await names();
+    const [two, ...rest] = await dbpw();
     expect(rest).toEqual([]);
     expect(two).not.toBe(one);
-    expect(await inspect('service', `${stack}_db`, '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}}{{end}}')).toBe(two);
+    expect(await names()).toHaveLength(3);
+    expect(await inspect('service', `${stack}_db`, '{{range .Spec.TaskTemplate.ContainerSpec.Secrets}}{{.SecretName}} {{end}}')).toContain(two);
     expect(await tasks(`${stack}_db`)).toEqual(['berth-test/postgres:18 Running']);
   }, 90_000);
 
