@@ -207,5 +207,6 @@ function liveService(raw: unknown): LiveSwarmService {
     spec: s.Spec,
     previousSpec: s.PreviousSpec ?? null,
     updateStatus: us ? { state: String(us.State ?? ''), message: String(us.Message ?? '') } : null,
+    virtualIps: (Array.isArray(obj(s.Endpoint).VirtualIPs) ? (obj(s.Endpoint).VirtualIPs as unknown[]) : []).map((v) => String(obj(v).Addr ?? '').split('/')[0]!).filter((a) => a !== ''),
   };
 }

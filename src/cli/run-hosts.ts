@@ -107,7 +107,8 @@ export async function startHostsLoop(ctx: CliContext, opts: HostsRunOptions): Pr
           error: null,
           history: [],
           controller: null,
-          ports: docker ? { spec, docker, state: tctx.state, files: tctx.files } : null,
+          // Previews plan each host against what berth drives: the engine, or the swarm's manager.
+          ports: docker ? { spec, docker, state: tctx.state, files: tctx.files } : tctx.swarm ? { spec, swarm: tctx.swarm, files: tctx.files } : null,
           chat: new ChatBridge(spec.name, repoShown, ctx.clock, hlog, (s) => createNotifier(s), () => host.controller?.activity() ?? 'idle'),
         };
         hosts.set(spec.name, host);

@@ -5,7 +5,9 @@ import { formatLocation } from '../model/errors.js';
 import { renderPlanText } from '../plan/render.js';
 import type { Plan } from '../model/plan.js';
 import type { CommitStatus } from '../ports/forge.js';
-import type { PreviewResult } from './preview.js';
+import type { HostPreview, PreviewResult } from './preview.js';
+import { pendingOps, renderSwarmPlan, swarmSummary } from '../swarm/render.js';
+import type { SwarmPlan } from '../swarm/plan.js';
 
 /**
  * The pull-request comment and the `berth/plan` status of a preview (pure).
@@ -74,6 +76,24 @@ function changes(plan: Plan): string {
   return plan.ops.length === 0 ? 'no changes' : `${s.create} to create, ${s.recreate} to recreate, ${s.update} to update, ${s.remove} to remove`;
 }
 
+function hostPart(h: HostPreview): string[] {
+  if (h.plan) return [planVerdict(h.plan), codeBlock(renderPlanText(h.plan))];
+  if (h.swarmPlan) return [swarmVerdict(h.swarmPlan), codeBlock(renderSwarmPlan(h.swarmPlan))];
+  return ['**Not planned** on this host:', codeBlock(h.error)];
+}
+
+/** A swarm host's plan in a sentence (services are updated in place: nothing is "recreated"). */
+function swarmVerdict(plan: SwarmPlan): string {
+  if (plan.errors.length > 0) return '**Plan error**: apply would refuse this and change nothing.';
+  if (pendingOps(plan).length === 0) return '**Valid**: no changes (swarm).';
+  return `**Valid**: ${swarmChanges(plan)} (swarm).`;
+}
+
+function swarmChanges(plan: SwarmPlan): string {
+  const s = swarmSummary(plan);
+  return pendingOps(plan).length === 0 ? 'no changes' : `${s.create} to create, ${s.update} to update, ${s.remove} to remove`;
+}
+
 export function renderPreviewComment(r: PreviewResult, ctx: PreviewContext): string {
   const against = r.kind === 'hosts' ? `hosts ${r.hosts.map((h) => inline(h.host)).join(', ')}` : `host ${inline(ctx.host)}`;
   const head = `${PREVIEW_MARKER}\n### berth plan preview\n\nHead ${inline(short(r.source.revision))} against ${against}${ctx.deployed ? ` (deployed: ${inline(short(ctx.deployed))})` : ''}.`;
@@ -87,7 +107,7 @@ export function renderPreviewComment(r: PreviewResult, ctx: PreviewContext): str
   } else {
     if (r.kind === 'planned') parts.push(planVerdict(r.plan), codeBlock(renderPlanText(r.plan)));
     // Grouped by host: each host is planned against its own engine, on its own.
-    else for (const h of r.hosts) parts.push(`#### Host ${inline(h.host)}`, ...(h.plan ? [planVerdict(h.plan), codeBlock(renderPlanText(h.plan))] : ['**Not planned** on this host:', codeBlock(h.error)]));
+    else for (const h of r.hosts) parts.push(`#### Host ${inline(h.host)}`, ...hostPart(h));
     const lintLines = renderLintSummary(r.findings);
     parts.push(lintLines.length > 0 ? codeBlock(lintLines.join('\n')) : 'Lint: clean.');
     if (r.diagnostics.length > 0) parts.push(codeBlock(r.diagnostics.slice(0, MAX_DIAGNOSTICS).map(renderDiagnostic).join('\n')));
@@ -109,14 +129,15 @@ export function previewStatus(r: PreviewResult, targetUrl: string | null): Commi
     const first = r.diagnostics.find((d) => d.severity === 'error');
     return { ...base, state: 'failure', description: line(first ? `invalid: ${formatLocation(first)}: ${first.message}` : 'invalid') };
   }
-  const plans = r.kind === 'planned' ? [{ host: null, plan: r.plan }] : r.hosts;
+  const plans: (HostPreview | { host: null; plan: Plan; swarmPlan?: undefined; error?: undefined })[] = r.kind === 'planned' ? [{ host: null, plan: r.plan }] : r.hosts;
   const on = (host: string | null) => (host === null ? '' : ` on ${host}`);
-  const unplanned = plans.find((h) => !h.plan);
+  const unplanned = plans.find((h) => !h.plan && !h.swarmPlan);
   if (unplanned) return { ...base, state: 'failure', description: line(`not planned${on(unplanned.host)}: ${unplanned.error ?? ''}`) };
-  const refused = plans.find((h) => h.plan!.errors.length > 0);
-  if (refused) return { ...base, state: 'failure', description: line(`plan error${on(refused.host)}: ${refused.plan!.errors[0]!.message}`) };
+  const firstError = (h: (typeof plans)[number]) => h.plan?.errors[0]?.message ?? (h.swarmPlan?.errors[0] ? `${h.swarmPlan.errors[0].object}: ${h.swarmPlan.errors[0].message}` : undefined);
+  const refused = plans.find((h) => firstError(h) !== undefined);
+  if (refused) return { ...base, state: 'failure', description: line(`plan error${on(refused.host)}: ${firstError(refused)}`) };
   const lintError = r.findings.find((f) => f.severity === 'error');
   if (lintError) return { ...base, state: 'failure', description: line(`lint: ${renderFindingLine(lintError)}`) };
-  const what = plans.map((h) => `${h.host === null ? '' : `${h.host} `}${changes(h.plan!)}`).join('; ');
+  const what = plans.map((h) => `${h.host === null ? '' : `${h.host} `}${h.plan ? changes(h.plan) : swarmChanges(h.swarmPlan!)}`).join('; ');
   return { ...base, state: 'success', description: line(`valid: ${what}`) };
 }

@@ -3,8 +3,12 @@ import type { Validators } from '../compose/schema.js';
 import { lint } from '../lint/lint.js';
 import type { Finding } from '../lint/finding.js';
 import { reconcile, type RepoFilesDeps } from '../loop/reconcile.js';
-import type { BerthSettings, TargetSpec } from '../model/desired.js';
-import { partitionByTarget } from '../targets/targets.js';
+import type { BerthSettings, DesiredState, TargetSpec } from '../model/desired.js';
+import { partitionByTarget, targetPart } from '../targets/targets.js';
+import { identifiedDesired } from '../files/identify.js';
+import { planOnManager } from '../swarm/host.js';
+import type { SwarmPlan } from '../swarm/plan.js';
+import type { SwarmPort } from '../ports/swarm.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { Plan } from '../model/plan.js';
 import type { Clock } from '../ports/clock.js';
@@ -31,7 +35,9 @@ import type { StateStore } from '../ports/state.js';
  *    cannot point berth's token or chat hooks somewhere else;
  *  - with berth.yaml `hosts:`, each host's part is planned against the engine
  *    berth drives for that host now, never an endpoint the head names: a
- *    host the head adds, or whose endpoint it changes, is not previewed.
+ *    host the head adds, or whose endpoint it changes, is not previewed;
+ *    a swarm host's part is planned from the manager's lists (no update,
+ *    no config or secret is made).
  */
 export interface PreviewDeps {
   docker: DockerPort;
@@ -49,15 +55,16 @@ export interface PreviewDeps {
   hosts?: () => PreviewHost[] | null;
 }
 
-export interface PreviewHost {
-  spec: TargetSpec;
-  docker: DockerPort;
-  state: StateStore;
-  files?: RepoFilesDeps;
-}
+/** A host berth drives: an engine (its plan is a container plan) or a swarm manager (`mode: swarm`). */
+export type PreviewHost =
+  | { spec: TargetSpec; docker: DockerPort; state: StateStore; files?: RepoFilesDeps; swarm?: undefined }
+  | { spec: TargetSpec; swarm: () => Promise<SwarmPort>; files: Pick<RepoFilesDeps, 'git' | 'hasher'>; docker?: undefined };
 
-/** One host's part of a multi-host preview: its plan, or why it was not planned. */
-export type HostPreview = { host: string; plan: Plan; error?: undefined } | { host: string; plan?: undefined; error: string };
+/** One host's part of a multi-host preview: its plan (a swarm plan on a swarm host), or why it was not planned. */
+export type HostPreview =
+  | { host: string; plan: Plan; swarmPlan?: undefined; error?: undefined }
+  | { host: string; swarmPlan: SwarmPlan; plan?: undefined; error?: undefined }
+  | { host: string; plan?: undefined; swarmPlan?: undefined; error: string };
 
 export type PreviewResult =
   | { kind: 'invalid'; source: DesiredSource; diagnostics: Diagnostic[] }
@@ -93,6 +100,7 @@ export async function planPreview(source: DesiredSource, deployed: BerthSettings
         if (!on) return { host: name, error: 'not previewed: berth does not drive this host yet (a preview never connects to an endpoint a pull request names)' };
         if (!sameEndpoint(on.spec, t.spec)) return { host: name, error: 'not previewed: this change moves the host to another endpoint (a preview only plans against the engine berth drives now)' };
         try {
+          if (on.swarm) return { host: name, swarmPlan: await swarmPreview(source, targetPart(desired, name), on) };
           const r = await reconcile(source, { docker: on.docker, state: on.state, clock: deps.clock, env, validators: deps.validators, files: on.files, target: name }, 'plan', desired);
           return r.plan ? { host: name, plan: r.plan } : { host: name, error: r.diagnostics.find((d) => d.severity === 'error')?.message ?? 'not planned' };
         } catch (e) {
@@ -105,6 +113,13 @@ export async function planPreview(source: DesiredSource, deployed: BerthSettings
   const result = await reconcile(source, { docker: deps.docker, state: deps.state, clock: deps.clock, env, validators: deps.validators, files: deps.files }, 'plan', desired);
   if (!result.plan) return { kind: 'invalid', source, diagnostics: [...diagnostics, ...result.diagnostics.filter((d) => !diagnostics.includes(d))] };
   return { kind: 'planned', source, diagnostics, plan: result.plan, findings, settings: desired.settings };
+}
+
+/** A swarm host's part: its files identified (configs/secrets are named by content), planned against the manager's lists. */
+async function swarmPreview(source: DesiredSource, part: DesiredState, on: Extract<PreviewHost, { swarm: () => Promise<SwarmPort> }>): Promise<SwarmPlan> {
+  const identified = await identifiedDesired(part, source, on.files.git, on.files.hasher);
+  if (!identified.desired) throw new Error(identified.diagnostics.map((d) => d.message).join('; '));
+  return planOnManager(await on.swarm(), identified.desired);
 }
 
 function sameEndpoint(a: TargetSpec, b: TargetSpec): boolean {

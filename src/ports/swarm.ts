@@ -81,6 +81,8 @@ export interface LiveSwarmService {
   previousSpec: unknown;
   /** `UpdateStatus.State` (`updating`, `paused`, `completed`, `rollback_started`, `rollback_paused`, `rollback_completed`) and its message. */
   updateStatus: { state: string; message: string } | null;
+  /** `Endpoint.VirtualIPs[].Addr` without the /prefix (none with `endpoint_mode: dnsrr`): where Traefik sends traffic with `lbswarm`. */
+  virtualIps?: string[];
 }
 
 export interface LiveSwarmNetwork {

@@ -180,7 +180,10 @@ async function rollOut(op: ServiceOp, ids: { networks: ReadonlyMap<string, strin
 /**
  * The Traefik bake of a service whose new tasks run: only when berth.yaml has
  * `traefik:` and the service's deploy.labels (what Traefik's swarm provider
- * reads) route it over HTTP; the servers are the running tasks' addresses.
+ * reads) route it over HTTP; the servers are the running tasks' addresses —
+ * or, with `traefik.docker.lbswarm` / `traefik.swarm.lbswarm`, the service's
+ * virtual IP, the one server Traefik then lists (the bake then watches the
+ * service's health behind it, under the circuit breaker).
  */
 async function bake(id: string, op: ServiceOp, deps: SwarmApplyDeps): Promise<{ ok: true; line: string | null } | { ok: false; why: string }> {
   const svc = op.service;
@@ -188,12 +191,25 @@ async function bake(id: string, op: ServiceOp, deps: SwarmApplyDeps): Promise<{ 
   const routing = traefikRouting(labels, svc.stack, svc.service, svc.name);
   if (!deps.bake || routing.kind !== 'route' || !routing.labelled) return { ok: true, line: null };
   try {
-    const tasks = (await deps.swarm.listTasks(id)).filter((t) => t.desiredState === 'running' && t.state === 'running');
-    const line = await deps.bake({ stack: svc.stack, service: svc.service, name: svc.name, labels, serverHosts: tasks.flatMap((t) => t.addresses), progress: (m) => deps.progress?.(op, m) });
+    let serverHosts: string[];
+    if (lbSwarm(labels)) {
+      serverHosts = (await deps.swarm.inspectService(id))?.virtualIps ?? [];
+      // endpoint_mode dnsrr has no VIP: Traefik has nothing to send to, and no server of this service to bake.
+      if (serverHosts.length === 0) return { ok: true, line: 'traefik: not checked (lbswarm, but the service has no virtual IP: endpoint_mode dnsrr)' };
+    } else {
+      const tasks = (await deps.swarm.listTasks(id)).filter((t) => t.desiredState === 'running' && t.state === 'running');
+      serverHosts = tasks.flatMap((t) => t.addresses);
+    }
+    const line = await deps.bake({ stack: svc.stack, service: svc.service, name: svc.name, labels, serverHosts, progress: (m) => deps.progress?.(op, m) });
     return { ok: true, line };
   } catch (e) {
     return { ok: false, why: `traefik bake failed: ${(e as Error).message}` };
   }
+}
+
+/** Traefik's swarm provider balances through Swarm's VIP instead of the tasks (`lbswarm`: v2 `traefik.docker.`, v3 `traefik.swarm.`). */
+function lbSwarm(labels: Record<string, string>): boolean {
+  return Object.entries(labels).some(([k, v]) => /^traefik\.(docker|swarm)\.lbswarm$/i.test(k) && v.trim().toLowerCase() === 'true');
 }
 
 async function waitFor(id: string, hash: string, deps: SwarmApplyDeps, op: SwarmOp, rollingBack: boolean) {

@@ -11,6 +11,8 @@ import type { DockerPort } from '../../src/ports/docker.js';
 import { systemClock } from '../../src/ports/clock.js';
 import { fakeEngine } from '../support/fake-docker.js';
 import { tmpRepo } from '../support/tmp-repo.js';
+import { FsWorkingTreeHasher } from '../../src/adapters/working-tree-hasher.js';
+import { FakeManager } from '../swarm/fake-manager.js';
 
 /**
  * Previews with berth.yaml `hosts:`: each host's part is planned against the
@@ -89,5 +91,31 @@ describe('plan previews with berth.yaml hosts:', () => {
     const r = await planPreview(source(dir), { ...DEFAULT_SETTINGS, forge }, deps(null));
     expect(r.kind).toBe('invalid');
     expect(r.diagnostics.map((d) => d.code)).toContain('hosts-unsupported');
+  });
+  it('a swarm host is planned from its manager, read-only, and shown as a swarm plan', async () => {
+    const app = fakeEngine();
+    const manager = new FakeManager();
+    const dir = tmpRepo({
+      'berth.yaml': 'hosts:\n  app-1:\n    docker: tcp://10.0.0.1:2375\n    stacks: [web]\n  cluster:\n    docker: tcp://10.0.0.3:2376\n    mode: swarm\n    stacks: [shop]\n',
+      'stacks/web/compose.yaml': compose,
+      'stacks/shop/compose.yaml': 'services:\n  api:\n    image: acme/api:2\n    deploy: {replicas: 3}\n',
+    });
+    const hosts: PreviewHost[] = [
+      ...driven([spec('app-1', 'tcp://10.0.0.1:2375', ['web']), app.docker]),
+      { spec: { ...spec('cluster', 'tcp://10.0.0.3:2376', ['shop']), mode: 'swarm' }, swarm: async () => manager, files: { git: null, hasher: new FsWorkingTreeHasher() } },
+    ];
+    const r = await planPreview(source(dir), { ...DEFAULT_SETTINGS, forge }, deps(hosts));
+    expect(r.kind).toBe('hosts');
+    if (r.kind !== 'hosts') return;
+    expect(r.hosts.map((h) => [h.host, (h.plan ?? h.swarmPlan)?.ops.map((op) => op.object)])).toEqual([
+      ['app-1', ['web_default', 'web/web']],
+      ['cluster', ['shop_default', 'shop/api']],
+    ]);
+    expect(manager.calls).toEqual([]);
+    const body = renderPreviewComment(r, { host: 'berth-1', deployed: null });
+    const part = body.slice(body.indexOf('#### Host `cluster`'));
+    expect(part).toContain('**Valid**: 2 to create, 0 to update, 0 to remove (swarm).');
+    expect(part).toMatch(/Wave 4 · apps\n {2}\+ shop\/api +create: new service, 3 replicas/);
+    expect(previewStatus(r, null)).toMatchObject({ state: 'success', description: 'valid: app-1 2 to create, 0 to recreate, 0 to update, 0 to remove; cluster 2 to create, 0 to update, 0 to remove' });
   });
 });

@@ -115,5 +115,18 @@ describe('applySwarm', () => {
       expect(passed.ok).toBe(true);
       expect(passed.results[0]!.outcome.message).toBe('updated, tasks running; traefik: web@docker baked 2s (http://10.0.4.1:80, http://10.0.4.2:80 in web@docker UP)');
     });
+    it('with lbswarm, Traefik lists the service VIP, not its tasks: the bake looks for the VIP; without a VIP (dnsrr) it is not checked', async () => {
+      const lb = (web: string, extra = '') => routed(web).replace('traefik.enable: "true"', `traefik.enable: "true", traefik.docker.lbswarm: "true"${extra}`);
+      const m = new FakeManager();
+      m.virtualIps = ['10.0.9.5'];
+      const bake = recordingBake();
+      expect((await apply(m, '', { compose: lb('acme/web:1'), bake: bake.gate })).ok).toBe(true);
+      expect(bake.calls.map((c) => c.serverHosts)).toEqual([['10.0.9.5']]);
+      m.virtualIps = [];
+      const r = await apply(m, '', { compose: lb('acme/web:2'), bake: bake.gate });
+      expect(r.ok).toBe(true);
+      expect(r.results[0]!.outcome.message).toBe('updated, tasks running; traefik: not checked (lbswarm, but the service has no virtual IP: endpoint_mode dnsrr)');
+      expect(bake.calls).toHaveLength(1);
+    });
   });
 });

@@ -10,6 +10,8 @@ import { liveShape } from '../../src/swarm/engine-spec.js';
 export class FakeManager implements SwarmPort {
   /** Every service create is refused (a name taken, the manager's own error): the create fails, nothing is made. */
   refuseCreate = false;
+  /** What inspectService reports as the services' VIPs (`Endpoint.VirtualIPs`). */
+  virtualIps: string[] = [];
   readonly calls: string[] = [];
   readonly services = new Map<string, LiveSwarmService>();
   readonly networks: LiveSwarmNetwork[] = [];
@@ -28,7 +30,8 @@ export class FakeManager implements SwarmPort {
     return [...this.services.values()];
   }
   async inspectService(id: string) {
-    return this.services.get(id) ?? null;
+    const s = this.services.get(id);
+    return s ? { ...s, virtualIps: this.virtualIps } : null;
   }
   async listNetworks() {
     return this.networks;
