@@ -5,7 +5,7 @@ import { dashboardStatus, overallSync, type DashboardStatus, type DriftEvent, ty
 /**
  * `/api/status` of `berth run` with berth.yaml `hosts:`: the fields of one
  * host's status, summed over all hosts (so the page and scripts that read
- * one host keep working — stack names are unique across hosts), plus
+ * one host keep working - stack names are unique across hosts), plus
  * `hosts`: each host's own state, and `host` on every stack, service's
  * stack, drift item and deploy, so a reader can group by host.
  */

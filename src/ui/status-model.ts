@@ -4,7 +4,7 @@ import type { HistoryEntry } from '../ports/state.js';
 
 /**
  * What `/api/status` serves and the dashboard draws: the controller's status
- * plus what a person asks first — is the host in sync, what ran lately, what
+ * plus what a person asks first - is the host in sync, what ran lately, what
  * drifted. Pure: the caller supplies the history and drift events it keeps.
  */
 export type SyncState = 'in sync' | 'changes pending' | 'held' | 'failed';
@@ -15,7 +15,7 @@ export interface DriftEvent {
   at: string;
   id: string;
   change: 'appeared' | 'resolved';
-  /** healed (undone by berth) · fixed (by hand) · committed (made desired). */
+  /** healed (undone by berth) / fixed (by hand) / committed (made desired). */
   resolution?: string;
 }
 

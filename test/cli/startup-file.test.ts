@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { Script } from 'node:vm';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -7,8 +9,9 @@ import { runCli } from '../support/cli.js';
 /**
  * dist/bundle/main.js, what `berth` and the e2e suites start, is a small
  * CommonJS file written by scripts/bundle.mjs: it answers `--version` itself
- * and hands everything else to the bundle (main.mjs). Both ways must say
- * exactly what the program says in-process.
+ * and runs everything else from the bundle (main.cjs) with its V8 code cache.
+ * Both ways must say exactly what the program says in-process, and V8 must
+ * take the cache (else every command compiles 1 MB of code again).
  */
 const ROOT = join(import.meta.dirname, '..', '..');
 const START = join(ROOT, 'dist', 'bundle', 'main.js');
@@ -42,5 +45,17 @@ describe.skipIf(!existsSync(START))('the start-up file of the bundle', () => {
     expect(spawned.code).toBe(inProcess.code);
     expect(spawned.stdout).toBe(asWritten(inProcess.stdout));
     expect(spawned.stderr).toBe(asWritten(inProcess.stderr));
+  });
+  it('the code cache belongs to this bundle and V8 takes it; the bundle is ASCII only', () => {
+    const file = join(ROOT, 'dist', 'bundle', 'main.cjs');
+    const bytes = readFileSync(file);
+    expect(bytes.every((b) => b <= 0x7f)).toBe(true);
+    const cache = readFileSync(`${file}.v8cache`);
+    expect(cache.toString('latin1', 0, 64)).toBe(createHash('sha256').update(bytes).digest('hex'));
+    // The wrapper main.js uses, byte for byte (V8 takes a cache only for the identical source).
+    const start = readFileSync(START, 'utf8');
+    expect(start).toContain("'(function (exports, require, module, __filename, __dirname) {' + readFileSync(file, 'latin1') + '\\n})'");
+    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${bytes.toString('latin1')}\n})`, { filename: file, cachedData: cache.subarray(64) });
+    expect(script.cachedDataRejected).toBe(false);
   });
 });

@@ -1,4 +1,8 @@
-/** The dashboard script, served as /ui/app.js (a file, not inline: the CSP allows scripts from self only). */
+/**
+ * The dashboard script, served as /ui/app.js (a file, not inline: the CSP allows scripts from self only).
+ * ASCII only, non-ASCII as \u escapes the browser reads in its string literals: one non-ASCII
+ * character makes V8 hold berth's whole bundle as a two-byte string.
+ */
 export const APP_JS = String.raw`// berth dashboard: draws the status model from the live feed (/api/events).
 // Read-only. Every value is put in with textContent, never as HTML: commit
 // subjects and image names come from the repository and are not trusted.
@@ -17,10 +21,10 @@ export const APP_JS = String.raw`// berth dashboard: draws the status model from
   }
   function badge(text, kind) { return el('span', 'badge ' + (kind || slug(text)), [text]); }
   function slug(s) { return String(s || '').toLowerCase().replace(/[^a-z0-9]+/g, '-'); }
-  function shortSha(s) { return s ? String(s).slice(0, 12) : '—'; }
-  function shortDigest(s) { return s ? String(s).replace(/^sha256:/, '').slice(0, 12) : '—'; }
+  function shortSha(s) { return s ? String(s).slice(0, 12) : '\u2014'; }
+  function shortDigest(s) { return s ? String(s).replace(/^sha256:/, '').slice(0, 12) : '\u2014'; }
   function when(iso) {
-    if (!iso) return '—';
+    if (!iso) return '\u2014';
     var d = new Date(iso);
     var secs = Math.round((Date.now() - d.getTime()) / 1000);
     var ago = secs < 60 ? secs + 's ago' : secs < 3600 ? Math.round(secs / 60) + 'm ago' : secs < 86400 ? Math.round(secs / 3600) + 'h ago' : Math.round(secs / 86400) + 'd ago';
@@ -59,9 +63,9 @@ export const APP_JS = String.raw`// berth dashboard: draws the status model from
   function header(st) {
     replace($('summary'), [
       el('div', 'line', [el('strong', null, [st.host || 'berth']), ' ', badge(st.sync)]),
-      el('div', 'line muted', [st.repo + ' · ' + st.branch]),
-      el('div', 'line', ['revision ', el('code', null, [st.revision ? st.revision.short : '—']), st.revision && st.revision.subject ? ' ' + st.revision.subject : '']),
-      el('div', 'line muted', ['last sync ', st.lastResult ? when(st.lastResult.at) : '—', st.lastResult ? ' · ' + st.lastResult.outcome : '', st.running ? ' · reconciling…' : '']),
+      el('div', 'line muted', [st.repo + ' \u00b7 ' + st.branch]),
+      el('div', 'line', ['revision ', el('code', null, [st.revision ? st.revision.short : '\u2014']), st.revision && st.revision.subject ? ' ' + st.revision.subject : '']),
+      el('div', 'line muted', ['last sync ', st.lastResult ? when(st.lastResult.at) : '\u2014', st.lastResult ? ' \u00b7 ' + st.lastResult.outcome : '', st.running ? ' \u00b7 reconciling\u2026' : '']),
     ]);
   }
 
@@ -79,7 +83,7 @@ export const APP_JS = String.raw`// berth dashboard: draws the status model from
         el('ul', null, st.held.services.map(function (s) { return el('li', null, [badge('held'), ' ', s]); })),
       ]));
     }
-    if (st.backoff) out.push(section('backoff', 'Retrying', [el('p', null, ['Revision ', el('code', null, [shortSha(st.backoff.revision)]), ' failed ' + st.backoff.attempts + '×; next try ', when(st.backoff.until)])]));
+    if (st.backoff) out.push(section('backoff', 'Retrying', [el('p', null, ['Revision ', el('code', null, [shortSha(st.backoff.revision)]), ' failed ' + st.backoff.attempts + '\u00d7; next try ', when(st.backoff.until)])]));
     return out;
   }
 
@@ -114,7 +118,7 @@ export const APP_JS = String.raw`// berth dashboard: draws the status model from
       var tr = el('tr', null, [
         cell('Host', el('strong', null, [h.host])),
         cell('Engine', el('code', null, [h.docker])),
-        cell('Engine state', h.up === false ? badge('unreachable', 'failed') : h.up ? badge('up', 'ok') : el('span', 'muted', ['—'])),
+        cell('Engine state', h.up === false ? badge('unreachable', 'failed') : h.up ? badge('up', 'ok') : el('span', 'muted', ['\u2014'])),
         cell('Sync', badge(h.sync)),
         cell('Revision', el('code', null, [shortSha(h.lastApplied && h.lastApplied.revision)])),
         cell('Stacks', h.stacks.join(', ')),
@@ -133,9 +137,9 @@ export const APP_JS = String.raw`// berth dashboard: draws the status model from
         var tr = el('tr', null, [
           cell('Service', el('strong', null, [svc.name])),
           cell('State', badge(svc.state)),
-          cell('Health', svc.health ? badge(svc.health) : el('span', 'muted', ['—'])),
-          cell('Replicas', svc.replicas ? svc.replicas.running + '/' + svc.replicas.desired : svc.containers === undefined ? '—' : String(svc.containers)),
-          cell('Image', el('code', null, [svc.image || '—'])),
+          cell('Health', svc.health ? badge(svc.health) : el('span', 'muted', ['\u2014'])),
+          cell('Replicas', svc.replicas ? svc.replicas.running + '/' + svc.replicas.desired : svc.containers === undefined ? '\u2014' : String(svc.containers)),
+          cell('Image', el('code', null, [svc.image || '\u2014'])),
           cell('Digest', el('code', null, [shortDigest(svc.imageId)])),
           cell('Revision', el('code', null, [shortSha(svc.revision)])),
           cell('Sync', svc.drift ? el('span', null, [badge(svc.sync), ' ', badge(svc.drift + ' drift', 'warn')]) : badge(svc.sync)),
@@ -143,7 +147,7 @@ export const APP_JS = String.raw`// berth dashboard: draws the status model from
         tr.setAttribute('data-service', s.name + '/' + svc.name);
         return tr;
       });
-      var sec = section('stack-' + slug(s.name), (s.host ? s.host + ' · ' : '') + s.name, [table(['Service', 'State', 'Health', 'Replicas', 'Image', 'Digest', 'Revision', 'Sync'], rows)]);
+      var sec = section('stack-' + slug(s.name), (s.host ? s.host + ' \u00b7 ' : '') + s.name, [table(['Service', 'State', 'Health', 'Replicas', 'Image', 'Digest', 'Revision', 'Sync'], rows)]);
       sec.setAttribute('data-stack', s.name);
       if (s.host) sec.setAttribute('data-host', s.host);
       return sec;
@@ -172,7 +176,7 @@ export const APP_JS = String.raw`// berth dashboard: draws the status model from
     if (!st) return;
     header(st);
     replace($('content'), problems(st).concat(hosts(st), [drift(st)], stacks(st), [deploys(st)]));
-    document.title = 'berth · ' + (st.host || '') + ' · ' + st.sync;
+    document.title = 'berth \u00b7 ' + (st.host || '') + ' \u00b7 ' + st.sync;
     document.body.setAttribute('data-sync', slug(st.sync));
   }
 
@@ -190,7 +194,7 @@ export const APP_JS = String.raw`// berth dashboard: draws the status model from
       render(last);
     });
     feed.onerror = function () {
-      live.textContent = 'reconnecting…';
+      live.textContent = 'reconnecting\u2026';
       live.className = 'badge warn';
     };
   }

@@ -12,10 +12,10 @@ export const INDEX_HTML = String.raw`<!doctype html>
 </head>
 <body>
 <header>
-  <div><h1>berth</h1><span id="live" class="badge warn">connecting…</span></div>
+  <div><h1>berth</h1><span id="live" class="badge warn">connecting&#x2026;</span></div>
   <div id="summary" aria-live="polite"></div>
 </header>
-<main id="content"><p class="muted">Waiting for the status feed…</p></main>
+<main id="content"><p class="muted">Waiting for the status feed&#x2026;</p></main>
 </body>
 </html>
 `;
