@@ -1,6 +1,6 @@
+import { createRequire } from 'node:module';
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Agent as HttpsAgent } from 'node:https';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
@@ -297,7 +297,9 @@ export function dockerConnectionForTarget(
 function withInsecureAgent(conn: DockerConnection): DockerConnection {
   if (conn.tlsInsecure) {
     // docker-modem hands `agent` to https.request; the agent's options win over the request's.
-    (conn.options as { agent?: unknown }).agent = new HttpsAgent({ rejectUnauthorized: false });
+    // node:https loads here only: a local-socket engine never needs it.
+    const { Agent } = createRequire(import.meta.url)('node:https') as typeof import('node:https');
+    (conn.options as { agent?: unknown }).agent = new Agent({ rejectUnauthorized: false });
   }
   return conn;
 }

@@ -1,7 +1,9 @@
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { DockerConnection } from './docker-connection.js';
+
+const requireHere = createRequire(import.meta.url);
 
 /**
  * A plain JSON GET to the engine over the unix socket or tcp(+TLS): the four
@@ -29,7 +31,8 @@ export function engineGetter(conn: DockerConnection): EngineGet | null {
   else if (ep.kind === 'tcp') {
     base = { host: ep.host, port: ep.port };
     if (ep.tls) {
-      request = httpsRequest;
+      // node:https (and tls) load only for a TLS engine: a no-op pass over the local socket never needs them.
+      request = (requireHere('node:https') as typeof import('node:https')).request;
       base = {
         ...base,
         ca: ep.tls.verify ? readFileSync(ep.tls.caPath) : undefined,
