@@ -296,7 +296,12 @@ export class SwarmController implements HostController {
       const touched = new Set(result.ops.filter((o) => o.result === 'ok').map((o) => o.object));
       const moved = transition(noticed.ledger, now, new Date(this.deps.clock.now()), touched);
       await this.saveLedger(moved.ledger);
-      if (moved.resolved.length > 0) this.deps.events?.driftChanged?.({ appeared: moved.appeared, resolved: moved.resolved });
+      // Drift that appeared during the pass (a hand change while it planned) is told now too:
+      // opened silently, the next pass would tell only its end.
+      if (moved.appeared.length > 0 || moved.resolved.length > 0) {
+        for (const d of moved.appeared) this.deps.log.warn({ drift: d.item.id, found: d.item.found }, 'drift appeared');
+        this.deps.events?.driftChanged?.({ appeared: moved.appeared, resolved: moved.resolved });
+      }
       this.last.drift = now;
       // Tasks short of their replicas (a node lost, Swarm rescheduling) end without an event berth hears: look again soon.
       if (now.some((d) => d.kind === 'service' && d.aspect === 'stopped')) this.recheckSoon();

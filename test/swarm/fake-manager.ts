@@ -16,6 +16,8 @@ export class FakeManager implements SwarmPort {
   readonly services = new Map<string, LiveSwarmService>();
   readonly networks: LiveSwarmNetwork[] = [];
   constructor(private readonly failing: Set<string> = new Set()) {}
+  /** Runs when the plan reads the manager's configs and secrets, after it read the services: a hand change made while berth plans. */
+  whilePlanning: (() => void) | null = null;
   async swarmRole() {
     return { nodeId: 'n1', manager: true };
   }
@@ -75,10 +77,19 @@ export class FakeManager implements SwarmPort {
     this.services.delete(id);
   }
   async listSwarmFiles(): Promise<LiveSwarmFile[]> {
+    this.whilePlanning?.();
     return [];
   }
   async createSwarmFile(): Promise<string> {
     throw new Error('no files in these tests');
   }
   async removeSwarmFile() {}
+
+  /** `docker service update --image` by hand: a new spec version, the labels (config hash) kept. */
+  handUpdateImage(name: string, image: string): void {
+    const s = [...this.services.values()].find((x) => x.name === name)!;
+    const spec = structuredClone(s.spec) as { TaskTemplate: { ContainerSpec: { Image: string } } };
+    spec.TaskTemplate.ContainerSpec.Image = image;
+    this.services.set(s.id, { ...s, version: s.version + 1, spec, previousSpec: s.spec });
+  }
 }
