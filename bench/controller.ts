@@ -39,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { until as untilShared } from '../test/support/until.js';
 import { CountingProxy, endpointOf, isListCall, upstreamFromEnv } from './docker-proxy.js';
+import { runBench } from './bench-main.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = process.env.BENCH_BERTH ?? join(ROOT, 'dist', 'bundle', 'main.js'); // BENCH_BERTH: another build, for paired runs
@@ -512,18 +513,4 @@ interface IdleWindow {
   wallS: number;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]));
-  });
-}
-
-try {
-  await main();
-} catch (e) {
-  log(`failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, cleanup, log);

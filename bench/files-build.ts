@@ -27,6 +27,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { FilesPart, Target } from './report-model.js';
+import { runBench } from './bench-main.js';
 
 const CLI = join(import.meta.dirname, '..', 'bundle', 'main.js');
 const prefix = `bfb${randomBytes(3).toString('hex')}`;
@@ -231,18 +232,4 @@ async function main(): Promise<void> {
   console.log(part.markdown);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    cleanup();
-    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]);
-  });
-}
-
-try {
-  await main();
-} catch (e) {
-  log(`failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
-} finally {
-  cleanup();
-}
+await runBench(main, cleanup, log);

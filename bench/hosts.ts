@@ -28,6 +28,7 @@ import { PrivateDockerd, TestBed } from '../test/support/private-dockerd.js';
 import { timedBerth } from './berth-process.js';
 import { median } from './rollout-figures.js';
 import type { HostsPart } from './report-model.js';
+import { runBench } from './bench-main.js';
 
 const RUNS = Math.max(1, Number(process.argv[2] ?? process.env.BENCH_RUNS ?? 5));
 const HOSTS = 3;
@@ -72,7 +73,6 @@ function writeRepo(bed: TestBed): string {
   return repo;
 }
 
-
 let bed: TestBed | null = null;
 let scratch: string[] = [];
 async function cleanup(): Promise<void> {
@@ -81,9 +81,6 @@ async function cleanup(): Promise<void> {
   await b?.destroy();
   for (const d of scratch) rmSync(d, { recursive: true, force: true });
   scratch = [];
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => void cleanup().finally(() => process.exit(128 + (sig === 'SIGINT' ? 2 : 15))));
 }
 
 async function main(): Promise<void> {
@@ -183,11 +180,4 @@ async function main(): Promise<void> {
   if (process.env.BENCH_PART) writeFileSync(process.env.BENCH_PART, JSON.stringify(part, null, 2));
 }
 
-try {
-  await main();
-} catch (e) {
-  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, cleanup, log);

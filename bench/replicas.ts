@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { median } from './rollout-figures.js';
 import type { ReplicasPart } from './report-model.js';
+import { runBench } from './bench-main.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = join(ROOT, 'dist', 'bundle', 'main.js');
@@ -171,13 +172,6 @@ async function cleanup(): Promise<void> {
   if (base) rmSync(base, { recursive: true, force: true });
 }
 
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
 function summary(runs: Run[]) {
   const sum = (f: (r: Requests) => number) => runs.reduce((n, r) => n + f(r.requests), 0);
   return {
@@ -219,11 +213,4 @@ async function main(): Promise<void> {
   if (process.env.BENCH_PART) writeFileSync(process.env.BENCH_PART, JSON.stringify(part, null, 2));
 }
 
-try {
-  await main();
-} catch (e) {
-  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, cleanup, log);

@@ -49,6 +49,7 @@ import { fileURLToPath } from 'node:url';
 import { countRequests, dockerTimeMs, median, parsePollerLog, timeToHealthy, type HealthLogEntry, type RequestCounts } from './rollout-figures.js';
 import { upstreamFromEnv } from './docker-proxy.js';
 import type { Target } from './report-model.js';
+import { runBench } from './bench-main.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = join(ROOT, 'dist', 'bundle', 'main.js');
@@ -258,13 +259,6 @@ function cleanup(): Promise<void> {
     if (base) rmSync(base, { recursive: true, force: true });
   })();
   return cleaning;
-}
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]));
-  });
 }
 
 // ---------------------------------------------------------------------------
@@ -502,11 +496,4 @@ function markdown(s: { date: string; loadBefore: string; loadAfter: string; roll
   return L.join('\n');
 }
 
-try {
-  await main();
-} catch (e) {
-  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, cleanup, log);

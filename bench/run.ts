@@ -53,6 +53,7 @@ import { fileURLToPath } from 'node:url';
 import { CountingProxy, isListCall, tally, upstreamFromEnv, type ApiCall } from './docker-proxy.js';
 import { summariseFile, type PackageTime } from './cpu-profile.js';
 import { passTimes } from './pass.js';
+import { runBench } from './bench-main.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BERTH = join(ROOT, 'dist', 'bundle', 'main.js');
@@ -357,13 +358,6 @@ function cleanup(): Promise<void> {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   })();
   return cleaning;
-}
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    console.error(`\n[bench] ${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig]));
-  });
 }
 
 // ---------------------------------------------------------------------------
@@ -803,12 +797,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  console.error(`[bench] failed: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  log('cleaning up');
-  await cleanup();
-}
+await runBench(main, cleanup, log);

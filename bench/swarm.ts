@@ -27,6 +27,7 @@ import { PrivateSwarm } from '../test/support/private-swarm.js';
 import { timedBerth } from './berth-process.js';
 import { median } from './rollout-figures.js';
 import type { SwarmPart } from './report-model.js';
+import { runBench } from './bench-main.js';
 
 const RUNS = Math.max(1, Number(process.argv[2] ?? process.env.BENCH_RUNS ?? 3));
 const IMAGES = ['berth-test/web:v1', 'berth-test/web:v2'];
@@ -44,7 +45,6 @@ const compose = `services:
       update_config: {order: start-first, parallelism: 1, monitor: 1s}
 `;
 
-
 let swarm: PrivateSwarm | null = null;
 let scratch: string[] = [];
 async function cleanup(): Promise<void> {
@@ -53,9 +53,6 @@ async function cleanup(): Promise<void> {
   await s?.destroy();
   for (const d of scratch) rmSync(d, { recursive: true, force: true });
   scratch = [];
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => void cleanup().finally(() => process.exit(128 + (sig === 'SIGINT' ? 2 : 15))));
 }
 
 async function main(): Promise<void> {
@@ -144,11 +141,4 @@ async function main(): Promise<void> {
   if (process.env.BENCH_PART) writeFileSync(process.env.BENCH_PART, JSON.stringify(part, null, 2));
 }
 
-try {
-  await main();
-} catch (e) {
-  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main, cleanup, log);
