@@ -21,6 +21,8 @@
  */
 
 interface Line {
+  /** 1-based line number in the text. */
+  no: number;
   indent: number;
   /** The content after the indentation, trailing blanks removed; never empty, never a comment line. */
   text: string;
@@ -53,18 +55,36 @@ const CORE_NUMBER = /^(?:0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|I
 /** Characters the library treats specially or refuses (controls, BOM, CR, tab, Unicode line separators). */
 const ODD_CHARS = /[\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029]/;
 
-type At = { i: number };
+/** The reading position, and where each key and value went (see PlainPositions). */
+type At = { i: number; pos: PlainPositions };
+
+export interface PlainPos {
+  line: number;
+  col: number;
+}
+
+/**
+ * Where the reader found each entry of the mappings and sequences it built,
+ * by container object: a mapping's key → where the key and its value start,
+ * a sequence's index → where the item starts (`key` null). `value` is null
+ * where the reader cannot say exactly what the library's node range would
+ * (an empty value, an item of a one-line `[a, b]`): locating there falls back
+ * to the library's document. Positions are those the library gives the same
+ * nodes (test/compose/yaml-plain.test.ts holds them against it).
+ */
+export type PlainPositions = WeakMap<object, Map<string | number, { key: PlainPos | null; value: PlainPos | null }>>;
 
 /** The value of `text` when it is in the subset, else null. */
-export function parsePlainYaml(text: string): { value: Record<string, unknown> } | null {
+export function parsePlainYaml(text: string): { value: Record<string, unknown>; positions: PlainPositions; start: PlainPos } | null {
   if (ODD_CHARS.test(text)) return null;
   try {
     const lines = splitLines(text);
     if (lines.length === 0 || lines[0]!.indent !== 0) return null;
-    const at: At = { i: 0 };
+    const at: At = { i: 0, pos: new WeakMap() };
+    const start = { line: lines[0]!.no, col: 1 };
     const value = block(lines, at, 0);
     if (at.i !== lines.length || !isMapping(value)) return null;
-    return { value };
+    return { value, positions: at.pos, start };
   } catch (e) {
     // Nesting deep enough to exhaust the stack (one level per `- ` or indentation) is the
     // library's case too: it reports it as a located error.
@@ -79,13 +99,15 @@ function isMapping(v: unknown): v is Record<string, unknown> {
 
 function splitLines(text: string): Line[] {
   const lines: Line[] = [];
+  let no = 0;
   for (const raw of text.split('\n')) {
+    no++;
     let indent = 0;
     while (raw.charCodeAt(indent) === 0x20) indent++;
     if (indent === raw.length || raw[indent] === '#') continue;
     // Directives and document markers: the library's business.
     if (indent === 0 && (raw[0] === '%' || raw.startsWith('---') || raw.startsWith('...'))) out();
-    lines.push({ indent, text: raw.slice(indent).trimEnd() });
+    lines.push({ no, indent, text: raw.slice(indent).trimEnd() });
   }
   return lines;
 }
@@ -103,6 +125,8 @@ function isItem(text: string): boolean {
 
 function sequence(lines: Line[], at: At, indent: number): unknown[] {
   const items: unknown[] = [];
+  const where = new Map<number, { key: null; value: PlainPos | null }>();
+  at.pos.set(items, where);
   while (at.i < lines.length) {
     const line = lines[at.i]!;
     // A line at this indentation that is no item ends a sequence written at its key's indentation.
@@ -111,16 +135,20 @@ function sequence(lines: Line[], at: At, indent: number): unknown[] {
     let skip = 1;
     while (line.text[skip] === ' ') skip++;
     const rest = line.text.slice(skip);
+    const item = items.length;
     if (rest === '' || rest[0] === '#') {
       at.i++;
+      where.set(item, { key: null, value: blockStart(lines, at, indent) });
       items.push(nested(lines, at, indent));
     } else if (isItem(rest) || splitKey(rest) !== null) {
       // `- a: 1` or `- - a`: a node of its own, indented where it starts.
       const restIndent = indent + skip;
-      lines[at.i] = { indent: restIndent, text: rest };
+      lines[at.i] = { no: line.no, indent: restIndent, text: rest };
+      where.set(item, { key: null, value: { line: line.no, col: restIndent + 1 } });
       items.push(block(lines, at, restIndent));
     } else {
       at.i++;
+      where.set(item, { key: null, value: { line: line.no, col: indent + skip + 1 } });
       items.push(inlineValue(rest));
       noContinuation(lines, at, indent);
     }
@@ -131,6 +159,8 @@ function sequence(lines: Line[], at: At, indent: number): unknown[] {
 function mapping(lines: Line[], at: At, indent: number): Record<string, unknown> {
   const map: Record<string, unknown> = {};
   const seen = new Set<string>();
+  const where = new Map<string, { key: PlainPos; value: PlainPos | null }>();
+  at.pos.set(map, where);
   while (at.i < lines.length) {
     const line = lines[at.i]!;
     if (line.indent < indent) break;
@@ -142,18 +172,29 @@ function mapping(lines: Line[], at: At, indent: number): Record<string, unknown>
     if (seen.has(key) || key === '__proto__') out();
     seen.add(key);
     at.i++;
+    const keyAt = { line: line.no, col: indent + 1 };
     let value: unknown;
     if (rest === '' || rest[0] === '#') {
       // A sequence may sit at the key's own indentation (`key:\n- a`).
       const next = lines[at.i];
-      value = next && next.indent === indent && isItem(next.text) ? sequence(lines, at, indent) : nested(lines, at, indent);
+      const own = next !== undefined && next.indent === indent && isItem(next.text);
+      where.set(key, { key: keyAt, value: own ? { line: next.no, col: indent + 1 } : blockStart(lines, at, indent) });
+      value = own ? sequence(lines, at, indent) : nested(lines, at, indent);
     } else {
+      // `rest` is the end of the line's text: the value starts where it does.
+      where.set(key, { key: keyAt, value: { line: line.no, col: indent + 1 + line.text.length - rest.length } });
       value = inlineValue(rest);
       noContinuation(lines, at, indent);
     }
     map[key] = value;
   }
   return map;
+}
+
+/** Where the deeper block after an empty `key:` or `-` starts; null when none follows (an empty value). */
+function blockStart(lines: Line[], at: At, parentIndent: number): PlainPos | null {
+  const next = lines[at.i];
+  return next && next.indent > parentIndent ? { line: next.no, col: next.indent + 1 } : null;
 }
 
 /** The value of an empty `key:` or `-`: the deeper block that follows, or null. */

@@ -1,7 +1,7 @@
 import { Document, LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from '../model/errors.js';
 import { formatPath } from '../model/errors.js';
-import { parsePlainYaml } from './yaml-plain.js';
+import { parsePlainYaml, type PlainPos, type PlainPositions } from './yaml-plain.js';
 
 /** Larger files are refused: a Compose file is hand-written, not a data dump. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -91,7 +91,8 @@ export function parseYaml(file: string, text: string): { source: YamlSource | nu
       }
       return parsed;
     };
-    return { source: yamlSource(file, plain.value, true, () => lazy().doc, (offset) => lazy().lineCounter.linePos(offset)), diagnostics: [] };
+    const source = yamlSource(file, plain.value, true, () => lazy().doc, (offset) => lazy().lineCounter.linePos(offset), (path, key) => locatePlain(plain, path, key));
+    return { source, diagnostics: [] };
   }
 
   const lineCounter = new LineCounter();
@@ -153,8 +154,12 @@ function yamlSource(
   plain: boolean,
   doc: () => Document.Parsed,
   linePos: (offset: number) => { line: number; col: number },
+  /** The plain reader's own positions: what it knows saves parsing the document (lint locates every finding). */
+  known: (path: readonly PathSeg[], key: boolean) => PlainPos | undefined = () => undefined,
 ): YamlSource {
   const locate = (path: readonly PathSeg[], opts?: { key?: boolean }) => {
+    const fast = known(path, opts?.key ?? false);
+    if (fast) return fast;
     const offset = findOffset(doc(), path, opts?.key ?? false);
     if (offset === null) return { line: 1, col: 1 };
     return linePos(offset);
@@ -296,7 +301,7 @@ function yamlMessage(code: string, raw: string): string {
  * leaves the literal tree (a value that came in through a `<<` merge or an alias)
  * the deepest node that does exist is used, which is where the reader should look.
  */
-function findOffset(doc: Document.Parsed, path: readonly PathSeg[], key: boolean): number | null {
+export function findOffset(doc: Document.Parsed, path: readonly PathSeg[], key: boolean): number | null {
   let node: Node | null | undefined = doc.contents as Node | null;
   let best: number | null = node?.range?.[0] ?? null;
   for (let i = 0; i < path.length; i++) {
@@ -319,6 +324,38 @@ function findOffset(doc: Document.Parsed, path: readonly PathSeg[], key: boolean
       if (!item) break;
       best = item.range?.[0] ?? best;
       node = item;
+    } else {
+      break;
+    }
+  }
+  return best;
+}
+
+/**
+ * findOffset's walk over the plain reader's positions, to the same answer;
+ * undefined where the reader did not record what the walk needs (the
+ * library's document answers then).
+ */
+export function locatePlain(plain: { value: unknown; positions: PlainPositions; start: PlainPos }, path: readonly PathSeg[], key: boolean): PlainPos | undefined {
+  let cur: unknown = plain.value;
+  let best: PlainPos = plain.start;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
+      if (!Object.hasOwn(cur, String(seg))) break;
+      const at = plain.positions.get(cur)?.get(String(seg));
+      if (!at?.key) return undefined;
+      if (last && key) return at.key;
+      if (!at.value) return undefined;
+      best = at.value;
+      cur = (cur as Record<string, unknown>)[String(seg)];
+    } else if (Array.isArray(cur) && typeof seg === 'number') {
+      if (seg < 0 || seg >= cur.length || !Number.isInteger(seg)) break;
+      const at = plain.positions.get(cur)?.get(seg);
+      if (!at?.value) return undefined;
+      best = at.value;
+      cur = cur[seg];
     } else {
       break;
     }

@@ -2,8 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseDocument, stringify } from 'yaml';
+import { LineCounter, parseDocument, stringify } from 'yaml';
 import { parsePlainYaml } from '../../src/compose/yaml-plain.js';
+import { findOffset, locatePlain, type PathSeg } from '../../src/compose/yaml-source.js';
 import { CORPUS } from '../support/realworld-corpus.js';
 
 /**
@@ -18,10 +19,34 @@ function library(text: string): unknown {
   return doc.toJS({ maxAliasCount: 10_000 });
 }
 
+/** Every key path of a value, and one step past each (a key the file does not have). */
+function pathsOf(value: unknown, at: PathSeg[] = [], into: PathSeg[][] = []): PathSeg[][] {
+  into.push(at, [...at, 'x-absent']);
+  if (Array.isArray(value)) value.forEach((v, i) => pathsOf(v, [...at, i], into));
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) pathsOf(v, [...at, k], into);
+  return into;
+}
+
+/** Positions the plain reader answered itself, over all the files held against the library. */
+const positions = { answered: 0, asked: 0 };
+
 function agreesWithLibrary(text: string): boolean {
   const plain = parsePlainYaml(text);
   if (plain === null) return true;
   expect(plain.value, text).toStrictEqual(library(text));
+  // Where the reader says a key or value is, the library's document says the same.
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { merge: true, uniqueKeys: false, strict: true, prettyErrors: false, logLevel: 'error', lineCounter });
+  for (const path of pathsOf(plain.value)) {
+    for (const key of [true, false]) {
+      positions.asked++;
+      const fast = locatePlain(plain, path, key);
+      if (!fast) continue;
+      positions.answered++;
+      const offset = findOffset(doc, path, key);
+      expect(fast, `${JSON.stringify(path)} key=${key} in\n${text}`).toEqual(offset === null ? { line: 1, col: 1 } : lineCounter.linePos(offset));
+    }
+  }
   return false;
 }
 
@@ -194,5 +219,28 @@ describe('parsePlainYaml', () => {
     );
     // Most edits leave the subset or break the file; some stay in it (42 of 600 with this seed).
     expect(accepted).toBeGreaterThan(30);
+  });
+});
+
+describe('parsePlainYaml positions', () => {
+  it('answers most locations itself (lint locates every finding; the library document is the slow path)', () => {
+    positions.answered = positions.asked = 0;
+    for (const f of yamlFiles(EXAMPLE)) agreesWithLibrary(readFileSync(f, 'utf8'));
+    if (CORPUS) for (const f of yamlFiles(CORPUS)) agreesWithLibrary(readFileSync(f, 'utf8'));
+    expect(positions.answered).toBeGreaterThan(positions.asked * 0.9);
+  });
+
+  it('places keys and values after comments, blank lines, empty items and keys of their own indentation', () => {
+    const text = ['# head', '', 'services:  # c', '  # about web', '', '  web:', '    ports:', '    -   "80:80"', '    - # empty then a block', '      a: 1', '    x:', '    y: [a, b]', 'z:', '- k: v', '  l: w', ''].join('\n');
+    positions.answered = positions.asked = 0;
+    expect(agreesWithLibrary(text)).toBe(false);
+    const plain = parsePlainYaml(text)!;
+    expect(locatePlain(plain, ['services', 'web'], true)).toEqual({ line: 6, col: 3 });
+    expect(locatePlain(plain, ['services', 'web', 'ports', 0], false)).toEqual({ line: 8, col: 9 });
+    expect(locatePlain(plain, ['z', 0, 'l'], true)).toEqual({ line: 15, col: 3 });
+    // An empty value and the items of a one-line list: the library's document answers.
+    expect(locatePlain(plain, ['services', 'web', 'x'], false)).toBeUndefined();
+    expect(locatePlain(plain, ['services', 'web', 'y', 1], false)).toBeUndefined();
+    expect(positions.answered).toBeGreaterThan(0);
   });
 });
