@@ -1,6 +1,5 @@
+import { PassDriver } from './pass-driver.js';
 import { LABEL } from '../labels.js';
-import { EventBurst } from './event-burst.js';
-import { RevisionBackoff } from './revision-backoff.js';
 import type { CredentialsPort, RegistryPort } from '../ports/registry.js';
 import { detectDrift, type DriftItem } from '../drift/detect.js';
 import { replicaSummary, serviceReplicas } from '../drift/replica-status.js';
@@ -11,7 +10,6 @@ import type { AppliedRecord } from '../model/applied.js';
 import type { Validators } from '../compose/schema.js';
 import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
-import type { ControllerActivity } from '../model/outcome.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerEvent, DockerPort } from '../ports/docker.js';
 import { isRemoteRepo, redactUrl, type DesiredSource, type GitPort } from '../ports/git.js';
@@ -19,7 +17,6 @@ import type { Logger } from '../ports/logger.js';
 import type { StateStore } from '../ports/state.js';
 import type { BuildResult } from '../build/phase.js';
 import { reconcile, type ReconcileDeps, type RepoFilesDeps, type ReconcileOutcome, type ReconcileResult } from './reconcile.js';
-import { SingleFlight } from './single-flight.js';
 import { jitteredTimer } from './interval.js';
 import { recoverLastGood } from './last-good.js';
 import type { BakeGate, RolloutResult } from '../rollout/types.js';
@@ -160,17 +157,13 @@ const EVENT_MAX_WAIT_MS = 2000;
 /** Passes that may still see a died container running before berth stops looking again (see recheckDied). */
 const DIED_RECHECKS = 20;
 
-export class Controller {
-  private readonly flight: SingleFlight;
+export class Controller extends PassDriver {
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | null = null;
   private unsubscribeEvents: (() => void) | null = null;
   private stopWatch: (() => Promise<void>) | null = null;
-  private stopped = false;
   private soonRetry: NodeJS.Timeout | null = null;
 
-  private ready = false;
-  private lastGood: { source: DesiredSource; desired: DesiredState } | null = null;
   /** The last fetch gave a commit with nothing changed beside it (a clone, or a clean work tree): its files are that commit's. */
   private fetchedClean = false;
   /** See ReconcileDeps.upToDate: lives as long as the desired states it is about. */
@@ -188,21 +181,14 @@ export class Controller {
   private eventBackoffMs = 1000;
   /** Stacks this controller manages (desired ∪ last applied); null until the first pass. */
   private knownStacks: Set<string> | null = null;
-  /** Docker events arrive in bursts (`docker rm -f` of 30 containers): one pass after the burst, not one per event. */
-  private readonly eventBurst = new EventBurst(EVENT_QUIET_MS, EVENT_MAX_WAIT_MS, (reasons) => {
-    for (const r of reasons) this.trigger(r);
-  });
   /** Containers whose 'die' arrived and that no pass has seen stopped yet, with the passes that saw them running. */
   private readonly died = new Map<string, number>();
-  /** A failed revision waits out its backoff; a pass of its own ends it (not only the next interval or event). */
-  private readonly backoff: RevisionBackoff;
 
   constructor(
     private readonly opts: ControllerOptions,
     private readonly deps: ControllerDeps,
   ) {
-    this.flight = new SingleFlight((reasons) => this.runOnce(reasons));
-    this.backoff = new RevisionBackoff(deps.clock, opts.intervalMs, () => this.trigger('retry'));
+    super(deps.clock, opts.intervalMs, { quietMs: EVENT_QUIET_MS, maxWaitMs: EVENT_MAX_WAIT_MS });
   }
 
   start(): void {
@@ -215,54 +201,15 @@ export class Controller {
     }
   }
 
-  trigger(reason: string): void {
-    if (this.stopped) return;
-    this.flight.trigger(reason);
-  }
-
-  isReady(): boolean {
-    return this.ready;
-  }
-
-  get reconciles(): number {
-    return this.flight.count;
-  }
-
-  idle(): Promise<void> {
-    return this.flight.idle();
-  }
-
-  /** The settings and revision berth enforces now (plan previews post with these, never a request's own). */
-  deployed(): { settings: DesiredState['settings']; revision: string | null } | null {
-    return this.lastGood ? { settings: this.lastGood.desired.settings, revision: this.lastGood.source.revision } : null;
-  }
-
   /** Stop triggers, let the current step finish (apply stops between ops), resolve when idle. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.halt();
     if (this.timer) clearTimeout(this.timer);
-    this.eventBurst.cancel();
-    this.backoff.cancelTimer();
     if (this.soonRetry) clearTimeout(this.soonRetry);
     this.unsubscribeEvents?.();
-    this.flight.clear();
     this.abort.abort();
     await this.stopWatch?.();
     await this.flight.idle();
-  }
-
-  /**
-   * A pass is running or queued, or Docker events wait in the debounce for one: chat
-   * holds drift messages meanwhile, so a burst a slow engine spreads over several passes
-   * (`docker rm -f` of 30 containers under load) is still one message.
-   */
-  busy(): boolean {
-    return this.activity() !== 'idle';
-  }
-
-  /** See ControllerActivity: chat waits for a pass in flight past its usual hold, not for events. */
-  activity(): ControllerActivity {
-    return this.flight.busy ? 'pass' : this.eventBurst.pending ? 'events' : 'idle';
   }
 
   status(): ControllerStatus {
@@ -382,7 +329,7 @@ export class Controller {
     }
   }
 
-  private async runOnce(reasons: string[]): Promise<void> {
+  protected async runOnce(reasons: string[]): Promise<void> {
     if (this.stopped) return;
     const t0 = this.deps.clock.now();
     const at = () => new Date(this.deps.clock.now()).toISOString();

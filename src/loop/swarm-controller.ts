@@ -1,3 +1,4 @@
+import { PassDriver } from './pass-driver.js';
 import { loadDesiredStateWithSecrets } from '../compose/load-secrets.js';
 import type { Validators } from '../compose/schema.js';
 import type { DriftItem } from '../drift/detect.js';
@@ -6,7 +7,6 @@ import { identifiedDesired } from '../files/identify.js';
 import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { SwarmPassResult } from '../model/swarm-outcome.js';
-import type { ControllerActivity } from '../model/outcome.js';
 import type { Clock } from '../ports/clock.js';
 import { redactUrl, type DesiredSource } from '../ports/git.js';
 import type { Logger } from '../ports/logger.js';
@@ -24,9 +24,6 @@ import { targetPart } from '../targets/targets.js';
 import type { ControllerMetrics, ControllerStatus } from './controller.js';
 import type { HostController, SharedFetch } from './hosts-runner.js';
 import type { RepoFilesDeps, ReconcileDeps } from './reconcile.js';
-import { SingleFlight } from './single-flight.js';
-import { EventBurst } from './event-burst.js';
-import { RevisionBackoff } from './revision-backoff.js';
 
 /**
  * `berth run` on a `mode: swarm` host: what Controller is to an engine host,
@@ -68,19 +65,9 @@ const HELD = 'swarm-held.json';
 const RECHECK_MS = 3_000;
 const LEDGER = 'swarm-drift.json';
 
-export class SwarmController implements HostController {
-  private readonly flight: SingleFlight;
-  private stopped = false;
-  private ready = false;
+export class SwarmController extends PassDriver implements HostController {
   private unsubscribe: (() => void) | null = null;
-  /** One pass after a burst of events (a rolling update sends one per task step), at most 2 s after its first. */
-  private readonly eventBurst = new EventBurst(300, 2000, (reasons) => {
-    for (const r of reasons) this.trigger(r);
-  });
   private eventBackoffMs = 1000;
-  /** A revision whose apply failed (not rolled back: that one is held) waits before it is tried again. */
-  private readonly backoff: RevisionBackoff;
-  private lastGood: { source: DesiredSource; desired: DesiredState } | null = null;
   private reportedInvalid: string | null | undefined = undefined;
   private held: { revision: string | null; services: string[] } | null = null;
   private ledger: DriftLedger | null = null;
@@ -99,46 +86,18 @@ export class SwarmController implements HostController {
     private readonly opts: { repo: string; branch: string; target: string; intervalMs: number },
     private readonly deps: SwarmControllerDeps,
   ) {
-    this.flight = new SingleFlight((reasons) => this.runOnce(reasons));
-    this.backoff = new RevisionBackoff(deps.clock, opts.intervalMs, () => this.trigger('retry'));
+    // One pass after a burst of events (a rolling update sends one per task step), at most 2 s after its first.
+    super(deps.clock, opts.intervalMs, { quietMs: 300, maxWaitMs: 2000 });
   }
 
   start(): void {
     this.subscribe();
   }
 
-  trigger(reason: string): void {
-    if (!this.stopped) this.flight.trigger(reason);
-  }
-
-  isReady(): boolean {
-    return this.ready;
-  }
-
-  busy(): boolean {
-    return this.activity() !== 'idle';
-  }
-
-  /** See ControllerActivity: chat waits for a pass in flight past its usual hold, not for events. */
-  activity(): ControllerActivity {
-    return this.flight.busy ? 'pass' : this.eventBurst.pending ? 'events' : 'idle';
-  }
-
-  idle(): Promise<void> {
-    return this.flight.idle();
-  }
-
-  deployed(): { settings: DesiredState['settings']; revision: string | null } | null {
-    return this.lastGood ? { settings: this.lastGood.desired.settings, revision: this.lastGood.source.revision } : null;
-  }
-
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.halt();
     if (this.recheck) clearTimeout(this.recheck);
-    this.eventBurst.cancel();
-    this.backoff.cancelTimer();
     this.unsubscribe?.();
-    this.flight.clear();
     await this.flight.idle();
   }
 
@@ -223,7 +182,7 @@ export class SwarmController implements HostController {
     return this.lastGood;
   }
 
-  private async runOnce(reasons: string[]): Promise<void> {
+  protected async runOnce(reasons: string[]): Promise<void> {
     if (this.stopped) return;
     const t0 = this.deps.clock.now();
     const at = () => new Date(this.deps.clock.now()).toISOString();
