@@ -12,7 +12,7 @@ import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { DockerEvent, DockerPort } from '../ports/docker.js';
-import { isRemoteRepo, redactUrl, type DesiredSource, type GitPort } from '../ports/git.js';
+import { isRemoteRepo, type DesiredSource, type GitPort } from '../ports/git.js';
 import type { Logger } from '../ports/logger.js';
 import type { StateStore } from '../ports/state.js';
 import type { BuildResult } from '../build/phase.js';
@@ -214,11 +214,7 @@ export class Controller extends PassDriver {
 
   status(): ControllerStatus {
     return {
-      repo: this.lastGood?.source.origin ?? redactUrl(this.opts.repo),
-      branch: this.opts.branch,
-      ready: this.ready,
-      running: this.flight.busy,
-      reconciles: this.flight.count,
+      ...this.passStatus(this.opts.repo, this.opts.branch),
       lastFetched: this.lastFetched,
       fetchError: this.fetchError,
       lastApplied: this.lastApplied,

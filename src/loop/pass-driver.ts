@@ -1,7 +1,8 @@
 import type { DesiredState } from '../model/desired.js';
 import type { ControllerActivity } from '../model/outcome.js';
 import type { Clock } from '../ports/clock.js';
-import type { DesiredSource } from '../ports/git.js';
+import { redactUrl, type DesiredSource } from '../ports/git.js';
+import type { ControllerStatus } from './controller.js';
 import { EventBurst } from './event-burst.js';
 import { RevisionBackoff } from './revision-backoff.js';
 import { SingleFlight } from './single-flight.js';
@@ -67,6 +68,11 @@ export abstract class PassDriver {
   /** The settings and revision berth enforces now (plan previews post with these, never a request's own). */
   deployed(): { settings: DesiredState['settings']; revision: string | null } | null {
     return this.lastGood ? { settings: this.lastGood.desired.settings, revision: this.lastGood.source.revision } : null;
+  }
+
+  /** The head of `/api/status` for this host: where the desired state comes from and how the passes go. */
+  protected passStatus(repo: string, branch: string): Pick<ControllerStatus, 'repo' | 'branch' | 'ready' | 'running' | 'reconciles'> {
+    return { repo: this.lastGood?.source.origin ?? redactUrl(repo), branch, ready: this.ready, running: this.flight.busy, reconciles: this.flight.count };
   }
 
   /** No trigger from now on: waiting events and the backoff's timer are dropped, and passes queued but not started. */

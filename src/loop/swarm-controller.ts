@@ -8,7 +8,7 @@ import type { DesiredState } from '../model/desired.js';
 import type { Diagnostic } from '../model/errors.js';
 import type { SwarmPassResult } from '../model/swarm-outcome.js';
 import type { Clock } from '../ports/clock.js';
-import { redactUrl, type DesiredSource } from '../ports/git.js';
+import type { DesiredSource } from '../ports/git.js';
 import type { Logger } from '../ports/logger.js';
 import type { StateStore } from '../ports/state.js';
 import type { SwarmEvent, SwarmPort } from '../ports/swarm.js';
@@ -103,11 +103,7 @@ export class SwarmController extends PassDriver implements HostController {
 
   status(): ControllerStatus {
     return {
-      repo: this.lastGood?.source.origin ?? redactUrl(this.opts.repo),
-      branch: this.opts.branch,
-      ready: this.ready,
-      running: this.flight.busy,
-      reconciles: this.flight.count,
+      ...this.passStatus(this.opts.repo, this.opts.branch),
       fetchError: null,
       backoff: this.backoff.status(),
       held: this.held,
