@@ -7,12 +7,13 @@ import { removePrefixed } from '../support/berth-objects.js';
 import { recordCapture } from '../support/capture.js';
 import { requireEngine, uniqueName } from '../support/engine.js';
 import { freePort } from '../support/free-port.js';
+import { pushingClone } from '../support/pushing-clone.js';
 import { stopChild, until } from '../support/until.js';
 import { FakeForge } from '../fakes/forge.js';
 
 /**
- * `berth/deploy` commit statuses from `berth run` (the built CLI) on a git
- * work tree whose berth.yaml points `forge:` at the fake GitHub: a deploy
+ * `berth/deploy` commit statuses from `berth run` (the built CLI) following a
+ * git remote whose berth.yaml points `forge:` at the fake GitHub: a deploy
  * goes pending → success, a rollout whose new container is unhealthy ends
  * as failure "rolled back: unhealthy", both linking to --public-url.
  */
@@ -25,6 +26,7 @@ let engine = false;
 const prefix = `${uniqueName('fd')}-`;
 const stack = `${prefix}app`;
 let work = '';
+let remoteUrl = '';
 let port = 0;
 let child: ChildProcess | null = null;
 let logs = '';
@@ -38,6 +40,8 @@ function commit(message: string, image: string): string {
   writeFileSync(join(work, 'stacks', stack, 'compose.yaml'), compose(image));
   git('add', '-A');
   git('commit', '-qm', message);
+  // Pushed: berth follows the remote, so it sees the commit whole (see pushingClone).
+  git('push', '-q', 'origin', 'main');
   return git('rev-parse', 'HEAD');
 }
 
@@ -47,8 +51,7 @@ beforeAll(async () => {
   engine = await requireEngine();
   if (!engine) return;
   fake = await FakeForge.start(TOKEN);
-  work = mkdtempSync(join(tmpdir(), 'berth-deploy-status-'));
-  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  ({ work, url: remoteUrl } = pushingClone(mkdtempSync(join(tmpdir(), 'berth-deploy-status-'))));
   writeFileSync(join(work, 'berth.yaml'), `forge:\n  type: github\n  url: ${fake.url}\n  repo: acme/infra\n  token: \${FORGE_TOKEN}\nrollout:\n  healthTimeoutSeconds: 30\n  bakeSeconds: 0\n`);
   port = await freePort();
 });
@@ -64,7 +67,7 @@ describe('berth/deploy commit statuses', () => {
   it('pending → success on a deploy, failure "rolled back: <gate>" when a rollout is rolled back; the token only in its header', async (ctx) => {
     if (!engine) ctx.skip();
     const first = commit('web v1', 'berth-test/web:v1');
-    child = spawn(process.execPath, [CLI, 'run', '--repo', work, '--interval', '1h', '--listen', `127.0.0.1:${port}`, '--public-url', PUBLIC, '--insecure-webhook'], {
+    child = spawn(process.execPath, [CLI, 'run', '--repo', remoteUrl, '--branch', 'main', '--interval', '1h', '--listen', `127.0.0.1:${port}`, '--public-url', PUBLIC, '--insecure-webhook'], {
       env: { ...process.env, BERTH_STATE_DIR: join(work, '..', `${prefix}state`), FORGE_TOKEN: TOKEN },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,6 +8,7 @@ import { PREVIEW_MARKER } from '../../src/forge/preview-comment.js';
 import { recordCapture } from '../support/capture.js';
 import { uniqueName } from '../support/engine.js';
 import { freePort } from '../support/free-port.js';
+import { pushingClone } from '../support/pushing-clone.js';
 import { PrivateDockerd, requirePrivateEngines, TestBed } from '../support/private-dockerd.js';
 import { stopChild, until } from '../support/until.js';
 import { FakeForge } from '../fakes/forge.js';
@@ -33,6 +34,7 @@ let bed: TestBed | null = null;
 let a: PrivateDockerd;
 let b: PrivateDockerd;
 let work = '';
+let remoteUrl = '';
 let port = 0;
 let child: ChildProcess | null = null;
 let logs = '';
@@ -49,6 +51,8 @@ function commit(message: string, stacks: Record<string, string>): string {
   }
   git('add', '-A');
   git('commit', '-qm', message);
+  // Pushed: berth follows the remote, so it sees the commit whole (see pushingClone).
+  git('push', '-q', 'origin', 'HEAD');
   return git('rev-parse', 'HEAD');
 }
 
@@ -67,8 +71,8 @@ beforeAll(async () => {
   bed = await TestBed.start(2, { images: ['berth-test/worker:1'] });
   [a, b] = bed.engines as [PrivateDockerd, PrivateDockerd];
   fake = await FakeForge.start(TOKEN);
-  work = mkdtempSync(join(tmpdir(), 'berth-hosts-forge-'));
-  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  const base = mkdtempSync(join(tmpdir(), 'berth-hosts-forge-'));
+  ({ work, url: remoteUrl } = pushingClone(base));
   writeFileSync(
     join(work, 'berth.yaml'),
     `forge:\n  type: github\n  url: ${fake.url}\n  repo: acme/infra\n  token: \${FORGE_TOKEN}\nhosts:\n  app-1:\n    docker: ${a.tcpHost}\n    stacks: [${p}web]\n  db-1:\n    docker: ${b.tcpHost}\n    stacks: [${p}data]\n`,
@@ -87,7 +91,7 @@ describe('the forge with several hosts', () => {
   it('berth/deploy over both hosts: pending → success; a SIGKILLed host → failure naming it; back → success; previews grouped by host', async (ctx) => {
     if (!engine) ctx.skip();
     const first = commit('web and data', { web: 'echo web', data: 'echo data' });
-    child = spawn(process.execPath, [CLI, 'run', '--repo', work, '--interval', '1h', '--listen', `127.0.0.1:${port}`, '--name', 'berth-1'], {
+    child = spawn(process.execPath, [CLI, 'run', '--repo', remoteUrl, '--branch', 'main', '--interval', '1h', '--listen', `127.0.0.1:${port}`, '--name', 'berth-1'], {
       env: { ...process.env, BERTH_STATE_DIR: join(work, '..', `${p}state`), FORGE_TOKEN: TOKEN, BERTH_WEBHOOK_SECRET: HOOK_SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -103,7 +107,7 @@ describe('the forge with several hosts', () => {
     const before = [await ids(a), await ids(b)];
     git('checkout', '-q', '-b', 'feature');
     const head = commit('data v2', { data: 'echo data v2' });
-    git('update-ref', 'refs/pull/7/head', head);
+    git('push', '-q', 'origin', `${head}:refs/pull/7/head`);
     git('checkout', '-q', 'main');
     const pr = { action: 'opened', number: 7, pull_request: { number: 7, head: { sha: head, ref: 'feature' }, base: { ref: 'main' } } };
     expect((await deliver('pull_request', pr)).status).toBe(202);

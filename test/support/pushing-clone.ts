@@ -18,3 +18,19 @@ export function commitAndPush(work: string, message: string, files: Record<strin
   gitIn(work, 'push', '-q', 'origin', 'main');
   return gitIn(work, 'rev-parse', 'HEAD');
 }
+
+/**
+ * A bare remote (`<base>/remote.git`, branch main) and a working clone of it
+ * (`<base>/work`) to author commits in. `berth run --repo <url>` follows the
+ * remote: it sees a commit only once it is pushed, never a half-written work
+ * tree (a local `--repo DIR` is watched, and a pass between the test's file
+ * writes and its `git commit` deploys the dirty tree under another revision).
+ */
+export function pushingClone(base: string): { work: string; bare: string; url: string } {
+  const bare = join(base, 'remote.git');
+  const work = join(base, 'work');
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
+  execFileSync('git', ['init', '-q', '-b', 'main', work]);
+  gitIn(work, 'remote', 'add', 'origin', bare);
+  return { work, bare, url: `file://${bare}` };
+}

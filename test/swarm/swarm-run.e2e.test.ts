@@ -9,7 +9,7 @@ import { uniqueName } from '../support/engine.js';
 import { freePort } from '../support/free-port.js';
 import { requirePrivateEngines } from '../support/private-dockerd.js';
 import { PrivateSwarm } from '../support/private-swarm.js';
-import { commitAndPush, gitIn } from '../support/pushing-clone.js';
+import { commitAndPush, gitIn, pushingClone } from '../support/pushing-clone.js';
 import { recordingServer } from '../support/recording-server.js';
 import { until as untilShared } from '../support/until.js';
 
@@ -88,14 +88,11 @@ beforeAll(async () => {
   swarm = await PrivateSwarm.start(3, IMAGES);
   chat = await recordingServer();
   const base = mkdtempSync(join(tmpdir(), 'berth-swarm-run-'));
-  const bare = join(base, 'remote.git');
-  work = join(base, 'work');
-  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', bare]);
-  execFileSync('git', ['init', '-q', '-b', 'main', work]);
-  gitIn(work, 'remote', 'add', 'origin', bare);
+  const remote = pushingClone(base);
+  work = remote.work;
   commitAndPush(work, 'the swarm host', { 'berth.yaml': berthYaml(), [`stacks/${stack}/compose.yaml`]: compose('berth-test/web:v1') });
   port = await freePort();
-  child = spawn(process.execPath, [CLI, 'run', '--repo', `file://${bare}`, '--branch', 'main', '--interval', '1h', '--listen', `127.0.0.1:${port}`, '--name', 'swarm-e2e'], {
+  child = spawn(process.execPath, [CLI, 'run', '--repo', remote.url, '--branch', 'main', '--interval', '1h', '--listen', `127.0.0.1:${port}`, '--name', 'swarm-e2e'], {
     env: { ...process.env, BERTH_WEBHOOK_SECRET: SECRET, BERTH_STATE_DIR: join(base, 'state') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
