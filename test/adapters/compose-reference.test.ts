@@ -53,8 +53,8 @@ import { cleanupByLabel, docker, requireEngine, uniqueName } from '../support/en
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'adapters', 'reference');
 const id = uniqueName('ref');
 const hex = id.slice('ref-'.length);
-const projC = `refc${hex}`; // docker-compose's project
-const projB = `refb${hex}`; // berth's stack
+const projC = `refc-${hex}`; // docker-compose's project (`<word>-<8 hex>`: other test files' listings skip it, see berth-objects.ts)
+const projB = `refb-${hex}`; // berth's stack
 const label = `berth.test=${id}`;
 const ENV = { ...process.env, REF_PORT_A: '18080', REF_PORT_B: '18081', BERTH_TEST_ID: id };
 const SERVICES = ['web', 'probe', 'quiet'];
