@@ -1,4 +1,3 @@
-import { PassDriver } from './pass-driver.js';
 import { LABEL } from '../labels.js';
 import type { CredentialsPort, RegistryPort } from '../ports/registry.js';
 import { detectDrift, type DriftItem } from '../drift/detect.js';
@@ -18,6 +17,7 @@ import type { StateStore } from '../ports/state.js';
 import type { BuildResult } from '../build/phase.js';
 import { reconcile, type ReconcileDeps, type RepoFilesDeps, type ReconcileOutcome, type ReconcileResult } from './reconcile.js';
 import { jitteredTimer } from './interval.js';
+import { PassDriver } from './pass-driver.js';
 import { recoverLastGood } from './last-good.js';
 import type { BakeGate, RolloutResult } from '../rollout/types.js';
 

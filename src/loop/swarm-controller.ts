@@ -1,4 +1,3 @@
-import { PassDriver } from './pass-driver.js';
 import { loadDesiredStateWithSecrets } from '../compose/load-secrets.js';
 import type { Validators } from '../compose/schema.js';
 import type { DriftItem } from '../drift/detect.js';
@@ -14,7 +13,7 @@ import type { StateStore } from '../ports/state.js';
 import type { SwarmEvent, SwarmPort } from '../ports/swarm.js';
 import type { SwarmBakeGate } from '../rollout/types.js';
 import { applySwarm, materialContent } from '../swarm/apply.js';
-import type { SwarmDriftItem } from '../swarm/drift.js';
+import type { SwarmAppliedRecord, SwarmDriftItem } from '../swarm/drift.js';
 import { liveShape } from '../swarm/engine-spec.js';
 import { driftOnManager, planOnManager, readSwarmApplied, recordSwarmApplied } from '../swarm/host.js';
 import type { SwarmPlan } from '../swarm/plan.js';
@@ -23,6 +22,7 @@ import { swarmServiceName } from '../swarm/shape.js';
 import { targetPart } from '../targets/targets.js';
 import type { ControllerMetrics, ControllerStatus } from './controller.js';
 import type { HostController, SharedFetch } from './hosts-runner.js';
+import { PassDriver } from './pass-driver.js';
 import type { RepoFilesDeps, ReconcileDeps } from './reconcile.js';
 
 /**
@@ -109,6 +109,17 @@ export class SwarmController extends PassDriver implements HostController {
       held: this.held,
       ...this.last,
     };
+  }
+
+  /** The host's drift against `record` (none without one: nothing applied yet) and its nodes that are not ready. */
+  private async driftNow(swarm: SwarmPort, record: SwarmAppliedRecord | null): Promise<DriftItem[]> {
+    return [...(record ? (await driftOnManager(swarm, record)).map(asDriftItem) : []), ...(await nodesDown(swarm, this.opts.target))];
+  }
+
+  /** Drift that appeared is logged; a change either way is told (chat, the dashboard's feed). */
+  private tellDrift(appeared: OpenDrift[], resolved: ResolvedDrift[]): void {
+    for (const d of appeared) this.deps.log.warn({ drift: d.item.id, found: d.item.found }, 'drift appeared');
+    if (appeared.length > 0 || resolved.length > 0) this.deps.events?.driftChanged?.({ appeared, resolved });
   }
 
   private recheck: NodeJS.Timeout | null = null;
@@ -210,13 +221,9 @@ export class SwarmController extends PassDriver implements HostController {
 
       // Drift first, told now (a heal can take a rollout's time), resolved after the pass.
       const record = await readSwarmApplied(this.deps.state);
-      const before = [...(record ? (await driftOnManager(swarm, record)).map(asDriftItem) : []), ...(await nodesDown(swarm, this.opts.target))];
-      const noticed = noticeAppeared(this.ledger!, before, new Date(this.deps.clock.now()));
+      const noticed = noticeAppeared(this.ledger!, await this.driftNow(swarm, record), new Date(this.deps.clock.now()));
       await this.saveLedger(noticed.ledger);
-      if (noticed.appeared.length > 0) {
-        for (const d of noticed.appeared) this.deps.log.warn({ drift: d.item.id, found: d.item.found }, 'drift appeared');
-        this.deps.events?.driftChanged?.({ appeared: noticed.appeared, resolved: [] });
-      }
+      this.tellDrift(noticed.appeared, []);
 
       const plan = withoutHeld(await planOnManager(swarm, desired), this.held);
       let result: SwarmPassResult;
@@ -247,16 +254,13 @@ export class SwarmController extends PassDriver implements HostController {
         result = { outcome: applied.ok ? 'converged' : 'failed', source, settings: desired.settings, ops, errors: [], durationMs: 0 };
       }
       const after = await recordSwarmApplied(swarm, this.deps.state, desired, source.revision);
-      const now = [...(await driftOnManager(swarm, after)).map(asDriftItem), ...(await nodesDown(swarm, this.opts.target))];
+      const now = await this.driftNow(swarm, after);
       const touched = new Set(result.ops.filter((o) => o.result === 'ok').map((o) => o.object));
       const moved = transition(noticed.ledger, now, new Date(this.deps.clock.now()), touched);
       await this.saveLedger(moved.ledger);
       // Drift that appeared during the pass (a hand change while it planned) is told now too:
       // opened silently, the next pass would tell only its end.
-      if (moved.appeared.length > 0 || moved.resolved.length > 0) {
-        for (const d of moved.appeared) this.deps.log.warn({ drift: d.item.id, found: d.item.found }, 'drift appeared');
-        this.deps.events?.driftChanged?.({ appeared: moved.appeared, resolved: moved.resolved });
-      }
+      this.tellDrift(moved.appeared, moved.resolved);
       this.last.drift = now;
       // Tasks short of their replicas (a node lost, Swarm rescheduling) end without an event berth hears: look again soon.
       if (now.some((d) => d.kind === 'service' && d.aspect === 'stopped')) this.recheckSoon();
