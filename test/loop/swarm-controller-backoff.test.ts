@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { settled, pass, swarmRig } from './swarm-controller-rig.js';
+import { describe, expect, it, vi } from 'vitest';
+import { fakeTimeEachTest, settled, pass, swarmRig } from './swarm-controller-rig.js';
 
 /**
  * A swarm host whose manager refuses a create: the revision is retried after
@@ -16,12 +16,8 @@ function rig() {
 }
 
 describe('SwarmController: a failed apply waits out its backoff', () => {
-  let r: ReturnType<typeof rig>;
-  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: new Date('2026-01-01T00:00:00Z') }));
-  afterEach(async () => {
-    await r?.controller.stop();
-    vi.useRealTimers();
-  });
+  let r: ReturnType<typeof rig> | undefined;
+  fakeTimeEachTest(() => r);
 
   it('events meanwhile do not retry it; its own pass does, twice as late the second time; converging ends it', async () => {
     r = rig();

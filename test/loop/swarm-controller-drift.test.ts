@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { pass, swarmRig } from './swarm-controller-rig.js';
+import { describe, expect, it } from 'vitest';
+import { fakeTimeEachTest, pass, swarmRig } from './swarm-controller-rig.js';
 
 /**
  * Drift told once when it appears and once when it ends, also when the hand
@@ -8,12 +8,8 @@ import { pass, swarmRig } from './swarm-controller-rig.js';
  * chat heard only "resolved" — the red CI of stop 23).
  */
 describe('SwarmController: drift seen by the look after a pass', () => {
-  let r: ReturnType<typeof swarmRig>;
-  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: new Date('2026-01-01T00:00:00Z') }));
-  afterEach(async () => {
-    await r?.controller.stop();
-    vi.useRealTimers();
-  });
+  let r: ReturnType<typeof swarmRig> | undefined;
+  fakeTimeEachTest(() => r);
 
   it('a hand change while the pass plans is told as appeared by that pass, then resolved by the heal', async () => {
     r = swarmRig({ intervalMs: 3_600_000 });
@@ -21,9 +17,10 @@ describe('SwarmController: drift seen by the look after a pass', () => {
     expect(r.controller.status().lastResult?.outcome).toBe('converged');
     expect(r.drift).toEqual([]);
 
-    r.manager.whilePlanning = () => {
-      r.manager.whilePlanning = null;
-      r.manager.handUpdateImage('shop_web', 'acme/web:hand');
+    const { manager } = r;
+    manager.whilePlanning = () => {
+      manager.whilePlanning = null;
+      manager.handUpdateImage('shop_web', 'acme/web:hand');
     };
     await pass(r.controller, 'swarm:service:update');
     // The plan was made before the change: nothing applied, and the look after it tells the drift.

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { FsWorkingTreeHasher } from '../../src/adapters/working-tree-hasher.js';
 import { StateDir } from '../../src/adapters/state-dir.js';
 import { createValidators } from '../../src/compose/schema.js';
@@ -64,4 +64,16 @@ export async function settled(controller: SwarmController): Promise<void> {
     if (!controller.busy()) return;
   }
   throw new Error(`the pass did not end: ${JSON.stringify(controller.status().lastResult)}`);
+}
+
+/**
+ * Fake time (timers and Date, from 2026-01-01) around each test of the file; the test's
+ * controller, as `current` gives it, is stopped after it.
+ */
+export function fakeTimeEachTest(current: () => { controller: SwarmController } | undefined): void {
+  beforeEach(() => void vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: new Date('2026-01-01T00:00:00Z') }));
+  afterEach(async () => {
+    await current()?.controller.stop();
+    vi.useRealTimers();
+  });
 }
